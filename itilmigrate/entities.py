@@ -79,7 +79,8 @@ class Entity(BaseModel):
     source_name: str
     legacy_id: str
     extension: str | None = Field(
-        default=None, description="JSON object of source columns the mapping left unmapped."
+        default=None,
+        description="JSON object of source columns the mapping left unmapped.",
     )
     run_id: str = Field(description="The run that last inserted or updated this row.")
 

@@ -35,8 +35,12 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)")
-_ODBC_PASSWORD = re.compile(r"(?i)(?P<head>\b(?:pwd|password)\s*=\s*)(?P<pw>\{[^}]*\}|[^;]*)")
+_URL_PASSWORD = re.compile(
+    r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)"
+)
+_ODBC_PASSWORD = re.compile(
+    r"(?i)(?P<head>\b(?:pwd|password)\s*=\s*)(?P<pw>\{[^}]*\}|[^;]*)"
+)
 
 
 def mask_secrets(text: str) -> str:
@@ -82,14 +86,16 @@ class DefinitionProblem:
 class MappingDefinitionError(ConfigError):
     """A mapping definition has one or more problems, all listed at once."""
 
-    def __init__(self, problems: list[DefinitionProblem], *, path: str) -> None:
+    def __init__(
+        self, problems: list[DefinitionProblem], *, path: str, what: str = "Mapping"
+    ) -> None:
         self.problems = problems
         lines = "\n".join(f"  - {problem}" for problem in problems)
         count = len(problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(
-            f"Mapping definition is invalid ({count} {noun}):\n{lines}\n"
-            "hint: fix every listed place; `itilmigrate mapping schema` shows the format.",
+            f"{what} definition is invalid ({count} {noun}):\n{lines}\n"
+            "hint: fix every listed place; the README describes the format.",
             path=None,
         )
         self.path = path
@@ -142,7 +148,9 @@ class TransientTargetError(TargetError):
 class RecordError(MigrationError):
     """A legacy record cannot become an entity; it is quarantined, never raised out."""
 
-    def __init__(self, message: str, *, reason: str, legacy_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, reason: str, legacy_id: str | None = None
+    ) -> None:
         self.reason = reason
         self.legacy_id = legacy_id
         super().__init__(message)

@@ -42,12 +42,17 @@ class RunContext:
 
     @classmethod
     def start(
-        cls, options: dict[str, Any] | None = None, now: Callable[[], datetime] = _utc_now
+        cls,
+        options: dict[str, Any] | None = None,
+        now: Callable[[], datetime] = _utc_now,
     ) -> RunContext:
         """Create a context with a fresh run id, read from the injectable clock."""
         started = now()
         return cls(
-            run_id=new_run_id(started), started_at=started, options=options or {}, now=now
+            run_id=new_run_id(started),
+            started_at=started,
+            options=options or {},
+            now=now,
         )
 
     def batch_id(self, seq: int) -> str:

@@ -1,0 +1,668 @@
+"""CSV exports as a source: one file per table, read in batches of text.
+
+Every file is profiled once, on first use: its encoding (when ``auto``), its header
+and the shape of its records (count, narrowest and widest). A file whose records
+all have the same width is read with pandas' C parser, which is several times
+faster than the csv module; a ragged file (short or long records) is read with
+the csv module so that missing fields become ``None`` and surplus fields get
+columns of their own.
+
+Header names are taken by position, so blank and repeated names survive: a blank
+name becomes ``column_N`` (1-based position) and a repeated one ``Name#2``,
+``Name#3``; fields beyond the header become ``column_N`` too.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import csv
+import gzip
+import io
+import itertools
+import logging
+import lzma
+import sys
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import charset_normalizer
+import numpy as np
+import pandas as pd
+
+from itilmigrate.errors import SourceError
+from itilmigrate.extract.base import (
+    CsvSourceSpec,
+    check_read_request,
+    resolve_table_name,
+    source_registry,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from numpy.typing import NDArray
+
+logger = logging.getLogger(__name__)
+
+_COMPRESSIONS: dict[str, Literal["gzip", "bz2", "xz"]] = {
+    ".gz": "gzip",
+    ".bz2": "bz2",
+    ".xz": "xz",
+}
+_ASCII_MAX = 0x7F
+_SAMPLE_BYTES = 1 << 20
+_SCAN_BYTES = 1 << 22
+_FIELD_LIMIT = 1 << 30
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Encodings in which a delimiter, quote or line break byte is always that
+# character, never part of a multi-byte one: their files can be profiled on bytes.
+_TRAIL_BYTE_MIN = 0x40
+_BYTE_SAFE = (
+    "utf-8",
+    "utf-8-sig",
+    "ascii",
+    "cp125",
+    "iso8859",
+    "latin",
+    "mac-",
+    "koi8",
+)
+
+
+def table_name(path: Path) -> str:
+    """Return the table name of a CSV file: its name without compression and ``.csv``.
+
+    ``Detail_Incident.csv.gz`` gives ``Detail_Incident``; ``a.derived.csv`` gives
+    ``a.derived``.
+    """
+    name = path.name
+    suffix = Path(name).suffix.lower()
+    if suffix in _COMPRESSIONS:
+        name = name[: -len(suffix)]
+    return Path(name).stem if Path(name).suffix else name
+
+
+def header_names(raw: Sequence[str]) -> list[str]:
+    """Build unique column names from header fields, by position.
+
+    Names are stripped, including a leading byte-order mark; a blank name becomes
+    ``column_N`` (1-based); a name already taken (ignoring case) gets ``#2``, ``#3``.
+    """
+    names: list[str] = []
+    taken: set[str] = set()
+    for position, field in enumerate(raw, start=1):
+        base = field.strip().lstrip("\ufeff").strip() or f"column_{position}"
+        name, copy = base, 1
+        while name.casefold() in taken:
+            copy += 1
+            name = f"{base}#{copy}"
+        taken.add(name.casefold())
+        names.append(name)
+    return names
+
+
+def _open_binary(
+    path: Path,
+) -> gzip.GzipFile | bz2.BZ2File | lzma.LZMAFile | io.BufferedReader:
+    compression = _COMPRESSIONS.get(path.suffix.lower())
+    if compression == "gzip":
+        return gzip.open(path, "rb")
+    if compression == "bz2":
+        return bz2.open(path, "rb")
+    if compression == "xz":
+        return lzma.open(path, "rb")
+    return path.open("rb")
+
+
+def _open_text(path: Path, encoding: str) -> io.TextIOWrapper:
+    # newline="" hands line breaks inside quoted fields to the csv module intact.
+    return io.TextIOWrapper(_open_binary(path), encoding=encoding, newline="")
+
+
+def _latin_script(text: str) -> bool:
+    return all(
+        unicodedata.name(char, "").startswith("LATIN")
+        for char in set(text)
+        if ord(char) > _ASCII_MAX and char.isalpha()
+    )
+
+
+def guess_encoding(sample: bytes) -> str:
+    """Return the encoding of a non-ASCII sample of a legacy export.
+
+    Valid UTF-8 wins. Otherwise charset-normalizer decides between scripts, but
+    for Latin-script text its guess between the Western code pages is unreliable
+    on short samples (it reads cp1252 ``Müller`` as cp775 or mac_latin2), so
+    Windows-1252, the code page of most Windows-era service desks, is used
+    whenever it decodes the sample.
+    """
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    match = charset_normalizer.from_bytes(sample).best()
+    if match is not None and not _latin_script(str(match)):
+        return match.encoding
+    try:
+        sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return match.encoding if match is not None else "latin-1"
+    return "cp1252"
+
+
+def bom_encoding(path: Path) -> str | None:
+    """Return the encoding a byte-order mark at the start of the file announces."""
+    with _open_binary(path) as stream:
+        head = stream.read(4)
+    return next((encoding for bom, encoding in _BOMS if head.startswith(bom)), None)
+
+
+def detect_encoding(path: Path) -> str:
+    """Detect a file's encoding from a byte-order mark or its first non-ASCII MiB.
+
+    ASCII stretches are skipped, so a file whose first accented letter comes
+    after many megabytes is still judged on that letter, not taken for UTF-8.
+    """
+    announced = bom_encoding(path)
+    if announced is not None:
+        return announced
+    with _open_binary(path) as stream:
+        sample = stream.read(_SAMPLE_BYTES)
+        while sample.isascii():
+            sample = stream.read(_SAMPLE_BYTES)
+            if not sample:
+                return "utf-8"
+    return guess_encoding(sample)
+
+
+def byte_safe(encoding: str, delimiter: str) -> bool:
+    """Whether delimiter, quote and line-break bytes always stand for themselves.
+
+    True for UTF-8 and the single-byte code pages; also for the East Asian
+    double-byte ones when the delimiter is below 0x40, where their trail bytes
+    start. Files in other encodings (UTF-16) are profiled through the csv module.
+    """
+    name = codecs.lookup(encoding).name
+    if name.startswith(("utf-16", "utf-32")):
+        return False
+    return name.startswith(_BYTE_SAFE) or ord(delimiter) < _TRAIL_BYTE_MIN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Shape:
+    """Data records of a file (header excluded) and their narrowest/widest width."""
+
+    rows: int
+    narrowest: int
+    widest: int
+    header_first: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Profile:
+    path: Path
+    encoding: str
+    columns: list[str]
+    rows: int
+    uniform_width: int | None
+
+
+def _line_widths(block: bytes, delimiter: int) -> NDArray[np.int64] | None:
+    """Return the field count of each line of ``block`` (0 for a blank line).
+
+    ``block`` ends with a line feed and holds no quote character, so every
+    delimiter separates fields. Returns ``None`` for a lone carriage return, which
+    parsers treat as a line break of its own.
+    """
+    data = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(data == ord("\n"))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    has_cr = (ends > starts) & (data[np.maximum(ends - 1, 0)] == ord("\r"))
+    if np.count_nonzero(data == ord("\r")) != np.count_nonzero(has_cr):
+        return None
+    delimiters = np.add.reduceat((data == delimiter).astype(np.int64), starts)
+    lengths = ends - starts - has_cr
+    return np.where(lengths > 0, delimiters + 1, 0)
+
+
+@dataclass(slots=True)
+class _ByteScan:
+    """What one pass over the raw bytes found.
+
+    ``shape`` is ``None`` when the file needs the csv module (quotes, a lone
+    carriage return, a blank first line); ``sample`` is the first MiB from the
+    first non-ASCII byte on, ``None`` when none was seen.
+    """
+
+    shape: _Shape | None = None
+    sample: bytes | None = None
+
+
+def _scan_bytes(path: Path, *, delimiter: str, header: bool) -> _ByteScan:
+    """Profile a quote-free file on raw bytes, noting an encoding sample on the way.
+
+    One decompression pass serves both purposes: for large gzipped exports it is
+    the most expensive part of profiling.
+    """
+    scan = _ByteScan()
+    rows, narrowest, widest = 0, sys.maxsize, 0
+    header_pending, carry = header, b""
+    with _open_binary(path) as stream:
+        while True:
+            chunk = stream.read(_SCAN_BYTES)
+            buffer = carry + chunk
+            if chunk:
+                cut = buffer.rfind(b"\n") + 1
+            elif not buffer:
+                break
+            else:
+                # The last line may lack its line feed.
+                buffer += b"" if buffer.endswith(b"\n") else b"\n"
+                cut = len(buffer)
+            block, carry = buffer[:cut], buffer[cut:]
+            if scan.sample is None and not block.isascii():
+                first = int(
+                    np.argmax(np.frombuffer(block, dtype=np.uint8) > _ASCII_MAX)
+                )
+                scan.sample = block[first : first + _SAMPLE_BYTES]
+            if not block:
+                continue
+            if b'"' in block:
+                return scan
+            widths = _line_widths(block, ord(delimiter))
+            if widths is None:
+                return scan
+            if header_pending:
+                if widths[0] == 0:
+                    return scan
+                widths, header_pending = widths[1:], False
+            widths = widths[widths > 0]
+            if widths.size:
+                rows += int(widths.size)
+                narrowest = min(narrowest, int(widths.min()))
+                widest = max(widest, int(widths.max()))
+            if not chunk:
+                break
+    scan.shape = _Shape(
+        rows=rows, narrowest=min(narrowest, widest), widest=widest, header_first=True
+    )
+    return scan
+
+
+def _records(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
+    """Yield the non-empty records of a file through the csv module."""
+    if csv.field_size_limit() < _FIELD_LIMIT:
+        # Legacy memo fields can exceed the csv module's 128 KiB default.
+        csv.field_size_limit(_FIELD_LIMIT)
+    with _open_text(path, encoding) as text:
+        for record in csv.reader(text, delimiter=delimiter):
+            if record:
+                yield record
+
+
+def _scan_records(path: Path, *, encoding: str, delimiter: str, header: bool) -> _Shape:
+    """Profile a file through the csv module (quoted fields, any encoding)."""
+    rows, narrowest, widest = 0, sys.maxsize, 0
+    records = _records(path, encoding, delimiter)
+    header_first = True
+    if header:
+        with _open_text(path, encoding) as text:
+            header_first = text.readline().strip("\r\n") != ""
+        next(records, None)
+    for record in records:
+        rows += 1
+        width = len(record)
+        narrowest = min(narrowest, width)
+        widest = max(widest, width)
+    return _Shape(
+        rows=rows,
+        narrowest=min(narrowest, widest),
+        widest=widest,
+        header_first=header_first,
+    )
+
+
+class CsvSource:
+    """A folder of CSV exports (or a single file); each file is one table.
+
+    Files are opened only when read. Each read streams the file in chunks of
+    ``batch_size`` records, so memory follows the batch size, not the file size.
+    """
+
+    def __init__(
+        self,
+        files: dict[str, Path],
+        *,
+        source_name: str,
+        delimiter: str = ",",
+        encoding: str = "auto",
+        header: bool = True,
+    ) -> None:
+        self.source_name = source_name
+        self._files = files
+        # LIMITATION: delimiter, encoding and header apply to every file of a source.
+        # When: a folder mixes ';' and ',' exports (BPIC 2014 Detail_* and activity).
+        # Then: misread files show one column; use one source per delimiter (`pattern`).
+        self._delimiter = delimiter
+        self._encoding = encoding
+        self._header = header
+        self._profiles: dict[str, _Profile] = {}
+
+    def list_tables(self) -> list[str]:
+        """Return the table names, one per file, sorted."""
+        return sorted(self._files)
+
+    def resolve_table(self, name: str) -> str | None:
+        """Return the table name matching ``name`` ignoring case, or ``None``.
+
+        Raises:
+            ConfigError: ``name`` matches two files that differ only in case.
+        """
+        return resolve_table_name(self.list_tables(), name)
+
+    def columns(self, table: str) -> list[str]:
+        """Return the column names of ``table`` (profiles the file on first use).
+
+        Raises:
+            SourceError: the table is unknown or its file cannot be read.
+        """
+        return list(self._profile(table).columns)
+
+    def count(self, table: str) -> int:
+        """Return the number of data records in ``table`` (blank lines excluded).
+
+        Raises:
+            SourceError: the table is unknown or its file cannot be read.
+        """
+        return self._profile(table).rows
+
+    def read_batches(
+        self,
+        table: str,
+        columns: Sequence[str],
+        *,
+        batch_size: int,
+        order_by: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> Iterator[pd.DataFrame]:
+        """Yield frames of text in file order; ``order_by`` is ignored.
+
+        Raises:
+            SourceError: the table or a column is unknown, or the file cannot be
+                read or decoded (when iterated).
+        """
+        del order_by  # a file has one order: the one the export wrote
+        profile = self._profile(table)
+        check_read_request(
+            profile.columns,
+            columns,
+            batch_size=batch_size,
+            limit=limit,
+            source_name=self.source_name,
+            table=table,
+        )
+        positions = [profile.columns.index(name) for name in columns]
+        expected = profile.rows if limit is None else min(limit, profile.rows)
+        frames: Iterator[pd.DataFrame]
+        if expected == 0:
+            frames = iter(())
+        elif profile.uniform_width is not None:
+            frames = self._read_uniform(
+                profile, positions, batch_size=batch_size, limit=limit
+            )
+        else:
+            frames = self._read_ragged(
+                profile, positions, batch_size=batch_size, limit=limit
+            )
+        return self._checked(frames, table, list(columns), expected)
+
+    def close(self) -> None:
+        """Forget the file profiles; files are closed after every read."""
+        self._profiles.clear()
+
+    def __enter__(self) -> CsvSource:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- profiling ---------------------------------------------------------
+
+    def _profile(self, table: str) -> _Profile:
+        profile = self._profiles.get(table)
+        if profile is not None:
+            return profile
+        path = self._files.get(table)
+        if path is None:
+            raise SourceError(
+                f"No CSV file for this table; tables: {self.list_tables()[:20]}.",
+                source_name=self.source_name,
+                table=table,
+            )
+        started = time.perf_counter()
+        try:
+            profile = self._build_profile(path)
+        except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
+            raise self._read_error(table, path, exc) from exc
+        logger.info(
+            "csv file profiled table=%s rows=%d columns=%d encoding=%s uniform=%s",
+            table,
+            profile.rows,
+            len(profile.columns),
+            profile.encoding,
+            profile.uniform_width is not None,
+        )
+        logger.debug("csv profile took seconds=%.2f", time.perf_counter() - started)
+        self._profiles[table] = profile
+        return profile
+
+    def _build_profile(self, path: Path) -> _Profile:
+        encoding: str | None = self._encoding
+        if encoding == "auto":
+            encoding = bom_encoding(path)
+        scan = _ByteScan()
+        if encoding is None or byte_safe(encoding, self._delimiter):
+            scan = _scan_bytes(path, delimiter=self._delimiter, header=self._header)
+        if encoding is None:
+            if scan.sample is not None:
+                encoding = guess_encoding(scan.sample)
+            elif scan.shape is not None:
+                encoding = "utf-8"  # every byte of the file is ASCII
+            else:
+                encoding = detect_encoding(path)
+        shape = scan.shape if byte_safe(encoding, self._delimiter) else None
+        if shape is None:
+            shape = _scan_records(
+                path, encoding=encoding, delimiter=self._delimiter, header=self._header
+            )
+        raw_header: list[str] = []
+        if self._header:
+            raw_header = next(_records(path, encoding, self._delimiter), [])
+        width = max(len(raw_header), shape.widest)
+        columns = header_names([*raw_header, *[""] * (width - len(raw_header))])
+        # pandas pads short records with '' and skips whitespace-only lines, so it
+        # reads only files whose records all have one width of two or more fields.
+        uniform = shape.rows == 0 or (
+            shape.narrowest == shape.widest >= 2 and shape.header_first  # noqa: PLR2004
+        )
+        return _Profile(
+            path=path,
+            encoding=encoding,
+            columns=columns,
+            rows=shape.rows,
+            uniform_width=max(shape.widest, 1) if uniform else None,
+        )
+
+    # -- reading -----------------------------------------------------------
+
+    def _read_uniform(
+        self,
+        profile: _Profile,
+        positions: list[int],
+        *,
+        batch_size: int,
+        limit: int | None,
+    ) -> Iterator[pd.DataFrame]:
+        width = profile.uniform_width or 1
+        present = sorted({position for position in positions if position < width}) or [
+            0
+        ]
+        compression = _COMPRESSIONS.get(profile.path.suffix.lower())
+        reader = pd.read_csv(
+            profile.path,
+            sep=self._delimiter,
+            header=None,
+            skiprows=1 if self._header else 0,
+            names=list(range(width)),
+            usecols=present,
+            dtype=object,
+            na_filter=False,
+            skip_blank_lines=True,
+            chunksize=batch_size,
+            nrows=limit,
+            encoding=profile.encoding,
+            compression=compression,
+            engine="c",
+        )
+        with reader:
+            for chunk in reader:
+                data = np.empty((len(chunk), len(positions)), dtype=object)
+                for index, position in enumerate(positions):
+                    if position < width:
+                        data[:, index] = chunk[position].to_numpy(dtype=object)
+                yield pd.DataFrame(data, columns=range(len(positions)), dtype=object)
+
+    def _read_ragged(
+        self,
+        profile: _Profile,
+        positions: list[int],
+        *,
+        batch_size: int,
+        limit: int | None,
+    ) -> Iterator[pd.DataFrame]:
+        width = len(profile.columns)
+        records = _records(profile.path, profile.encoding, self._delimiter)
+        if self._header:
+            next(records, None)
+        if limit is not None:
+            records = itertools.islice(records, limit)
+        while batch := list(itertools.islice(records, batch_size)):
+            padded = [
+                record
+                if len(record) == width
+                else record + [None] * (width - len(record))
+                for record in batch
+            ]
+            data = np.array(padded, dtype=object)[:, positions]
+            yield pd.DataFrame(data, columns=range(len(positions)), dtype=object)
+
+    def _checked(
+        self,
+        frames: Iterator[pd.DataFrame],
+        table: str,
+        columns: list[str],
+        expected: int,
+    ) -> Iterator[pd.DataFrame]:
+        """Name the columns, and check the record count against the profile."""
+        path = self._files[table]
+        read = 0
+        try:
+            for frame in frames:
+                frame.columns = pd.Index(columns, dtype=object)
+                read += len(frame)
+                logger.debug("batch read table=%s rows=%d", table, len(frame))
+                yield frame
+        except (
+            OSError,
+            EOFError,
+            UnicodeDecodeError,
+            csv.Error,
+            pd.errors.ParserError,
+        ) as exc:
+            raise self._read_error(table, path, exc) from exc
+        if read != expected:
+            raise SourceError(
+                f"Read {read} records from {str(path)!r} but counted {expected} before "
+                "reading.\nhint: the file changed during the run, or its quoting is "
+                "malformed; check the file and rerun.",
+                source_name=self.source_name,
+                table=table,
+            )
+
+    def _read_error(self, table: str, path: Path, exc: BaseException) -> SourceError:
+        if isinstance(exc, UnicodeDecodeError):
+            return SourceError(
+                f"Cannot decode {str(path)!r} as {exc.encoding}.\nhint: set `encoding` "
+                "on the source (cp1252, latin-1, utf-8).",
+                source_name=self.source_name,
+                table=table,
+            )
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return SourceError(
+            f"Cannot read {str(path)!r}: {reason}.",
+            source_name=self.source_name,
+            table=table,
+        )
+
+
+def _find_files(spec: CsvSourceSpec, root: Path, source_name: str) -> dict[str, Path]:
+    if root.is_file():
+        return {table_name(root): root}
+    if not root.is_dir():
+        raise SourceError(
+            f"No CSV file or folder {str(root)!r}.\nhint: relative paths start at the "
+            "folder of the job file.",
+            source_name=source_name,
+        )
+    files: dict[str, Path] = {}
+    for path in sorted(root.glob(spec.pattern)):
+        if not path.is_file():
+            continue
+        name = table_name(path)
+        if name in files:
+            raise SourceError(
+                f"Files {files[name].name!r} and {path.name!r} both give table "
+                f"{name!r}.\nhint: remove one, or narrow the source's `pattern`.",
+                source_name=source_name,
+            )
+        files[name] = path
+    if not files:
+        raise SourceError(
+            f"No file in {str(root)!r} matches {spec.pattern!r}.",
+            source_name=source_name,
+        )
+    return files
+
+
+@source_registry.register("csv")
+def open_csv_source(
+    spec: CsvSourceSpec, *, source_name: str, base_dir: Path | None = None
+) -> CsvSource:
+    """Open a CSV source; a relative ``spec.path`` resolves against ``base_dir``.
+
+    Raises:
+        SourceError: the path does not exist or selects no file (exit 4).
+    """
+    root = Path(spec.path).expanduser()
+    if not root.is_absolute() and base_dir is not None:
+        root = base_dir / root
+    files = _find_files(spec, root, source_name)
+    return CsvSource(
+        files,
+        source_name=source_name,
+        delimiter=spec.delimiter,
+        encoding=spec.encoding,
+        header=spec.header,
+    )

@@ -1,0 +1,170 @@
+"""Read mapping definition files, collecting every problem before raising."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from itilmigrate.errors import DefinitionProblem, MappingDefinitionError
+from itilmigrate.mappings.spec import MappingDefinition
+
+BUNDLED_PACKAGE = "itilmigrate.mappings.definitions"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadedMapping:
+    """A validated mapping with where it came from and its content hash."""
+
+    definition: MappingDefinition
+    path: str
+    sha256: str
+
+
+def bundled_names() -> list[str]:
+    """Return the names of the mappings shipped with itilmigrate."""
+    folder = resources.files(BUNDLED_PACKAGE)
+    return sorted(
+        entry.name.removesuffix(".yaml")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml")
+    )
+
+
+def _locate(name_or_path: str, base_dir: Path | None) -> tuple[str, bytes]:
+    if name_or_path in bundled_names():
+        resource = resources.files(BUNDLED_PACKAGE).joinpath(f"{name_or_path}.yaml")
+        return f"<bundled>/{name_or_path}.yaml", resource.read_bytes()
+    path = Path(name_or_path)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    try:
+        return str(path), path.read_bytes()
+    except OSError as exc:
+        problem = DefinitionProblem(
+            file=str(path),
+            location="(file)",
+            message=(
+                f"cannot read the mapping file ({exc.strerror}); give a path or one of "
+                f"the bundled names {bundled_names()}"
+            ),
+        )
+        raise MappingDefinitionError([problem], path=str(path)) from exc
+
+
+def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """Return the 1-based line of the deepest YAML key or item on the path ``loc``."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if k.value == part), None)
+            if pair is None:
+                break
+            line = pair[0].start_mark.line + 1
+            node = pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += (
+            f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+        )
+    return text or "(top level)"
+
+
+def parse_mapping(text: str, *, file: str) -> MappingDefinition:
+    """Validate mapping ``text``; raise one error listing every problem.
+
+    Raises:
+        MappingDefinitionError: the YAML or the definition is invalid (exit 3).
+    """
+    try:
+        root = yaml.compose(text)
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = DefinitionProblem(
+            file=file,
+            location="(yaml)",
+            line=line,
+            message=f"not valid YAML: {getattr(exc, 'problem', None) or exc}",
+        )
+        raise MappingDefinitionError([problem], path=file) from exc
+    if not isinstance(data, dict):
+        problem = DefinitionProblem(
+            file=file, location="(top level)", message="expected a mapping of keys"
+        )
+        raise MappingDefinitionError([problem], path=file)
+
+    try:
+        definition = MappingDefinition.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown key (misspelt?); see `itilmigrate mapping schema`"
+            problems.append(
+                DefinitionProblem(
+                    file=file,
+                    location=_dotted(loc),
+                    line=_line_of(root, loc),
+                    message=message,
+                )
+            )
+        raise MappingDefinitionError(problems, path=file) from exc
+
+    cross = definition.cross_problems()
+    if cross:
+        problems = [
+            DefinitionProblem(
+                file=file,
+                location=location,
+                line=_line_of(root, _split(location)),
+                message=message,
+            )
+            for location, message in cross
+        ]
+        raise MappingDefinitionError(problems, path=file)
+    return definition
+
+
+def _split(location: str) -> tuple[int | str, ...]:
+    parts: list[int | str] = []
+    for chunk in location.replace("[", ".[").split("."):
+        if chunk.startswith("["):
+            parts.append(int(chunk.strip("[]")))
+        elif chunk:
+            parts.append(chunk)
+    return tuple(parts)
+
+
+def load_mapping(name_or_path: str, *, base_dir: Path | None = None) -> LoadedMapping:
+    """Load a bundled mapping by name (``heat``) or a mapping file by path.
+
+    Raises:
+        MappingDefinitionError: the file is missing or invalid (exit 3).
+    """
+    file, raw = _locate(name_or_path, base_dir)
+    text = raw.decode("utf-8")
+    definition = parse_mapping(text, file=file)
+    return LoadedMapping(
+        definition=definition, path=file, sha256=hashlib.sha256(raw).hexdigest()
+    )

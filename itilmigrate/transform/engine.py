@@ -1,0 +1,505 @@
+"""Apply a mapping to one batch of legacy records: entities plus quarantine.
+
+One :class:`SourcePlan` per source table says which actual columns hold what the
+mapping names. :class:`RunState` carries what a run learns across batches: the
+keys already loaded (for references and de-duplication), the assignment history
+aggregated per record, and the incidents kept for repeat-incident clustering.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from itilmigrate.entities import (
+    LINEAGE_COLUMNS,
+    EntityType,
+    PersonKind,
+    ProblemOrigin,
+    Status,
+    entity_id,
+    table_columns,
+)
+from itilmigrate.mappings.spec import EntityKind, FieldMapping, field_kind
+from itilmigrate.records import LegacyRecord, QuarantinedRecord, QuarantineReason, Stage
+from itilmigrate.run import EntityBatch
+from itilmigrate.transform import converters
+from itilmigrate.transform.fields import (
+    DstCounter,
+    FieldProblems,
+    convert_field,
+    evaluate,
+    first_true,
+    join_key,
+    nan_to_none,
+)
+
+if TYPE_CHECKING:
+    from itilmigrate.mappings.spec import MappingDefinition, SourceMapping
+
+logger = logging.getLogger(__name__)
+
+DERIVED_STAFF = "derived_staff"
+DERIVED_GROUPS = "derived_groups"
+DERIVED_CUSTOMERS = "derived_customers"
+DERIVED_PROBLEMS = "derived_problems"
+LIMIT_RULE = "option_limit"
+_OPEN_STATES = {Status.NEW.value, Status.IN_PROGRESS.value, Status.ON_HOLD.value}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourcePlan:
+    """A source mapping bound to the actual table and column names of a source."""
+
+    mapping: SourceMapping
+    table: str
+    columns: dict[str, str]
+    read_columns: list[str]
+
+    @property
+    def mapped_actual(self) -> set[str]:
+        """Actual names of the columns the mapping reads."""
+        return set(self.columns.values())
+
+
+@dataclass(slots=True)
+class RunState:
+    """What a run learns across batches."""
+
+    definition: MappingDefinition
+    source_system: str
+    run_id: str
+    customer_keys: set[str] = field(default_factory=set)
+    staff_keys: set[str] = field(default_factory=set)
+    group_keys: set[str] = field(default_factory=set)
+    loaded_records: dict[str, set[str]] = field(default_factory=dict)
+    known_records: dict[str, set[str]] = field(default_factory=dict)
+    duplicates: dict[str, set[str]] = field(default_factory=dict)
+    record_aggregates: dict[str, pd.DataFrame] = field(default_factory=dict)
+    reassignment_flags: dict[str, pd.Series] = field(default_factory=dict)
+    cluster_parts: list[pd.DataFrame] = field(default_factory=list)
+    dst: DstCounter = field(default_factory=DstCounter)
+    limit_active: bool = False
+    unresolved_callers: int = 0
+
+    @property
+    def derives_customers(self) -> bool:
+        """Whether callers become people of their own (no person source exists)."""
+        return not any(s.entity is EntityKind.PERSON for s in self.definition.sources)
+
+
+@dataclass(slots=True, kw_only=True)
+class BatchResult:
+    """One transformed batch and its reconciliation counts."""
+
+    batch: EntityBatch
+    loaded_count: int
+    quarantined_count: int
+    excluded: dict[str, int]
+
+
+def _empty(table: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in table_columns(table)})
+
+
+def _frame(table: str, data: dict[str, object], index: pd.Index) -> pd.DataFrame:
+    """Build a frame with exactly the contract columns of ``table``."""
+    out = pd.DataFrame(index=index)
+    for column in table_columns(table):
+        value = data.get(column)
+        out[column] = (
+            value
+            if isinstance(value, pd.Series)
+            else pd.Series([value] * len(index), index=index, dtype=object)
+        )
+    return out.reset_index(drop=True)
+
+
+class Transformer:
+    """Turns batches of one source table into entity batches."""
+
+    def __init__(self, plan: SourcePlan, state: RunState) -> None:
+        self.plan = plan
+        self.state = state
+        self.mapping = plan.mapping
+        self.definition = state.definition
+        self.blanks = state.definition.blank_values
+
+    # -- shared steps -------------------------------------------------------
+
+    def _convert(
+        self, df: pd.DataFrame, problems: FieldProblems, fields: dict[str, FieldMapping]
+    ) -> tuple[dict[str, pd.Series], dict[str, pd.Series]]:
+        values: dict[str, pd.Series] = {}
+        originals: dict[str, pd.Series] = {}
+        for name, spec in fields.items():
+            kind = field_kind(self.mapping.entity, name)
+            converted, original = convert_field(
+                name,
+                kind,
+                spec,
+                df,
+                self.plan.columns,
+                self.definition,
+                problems,
+                self.state.dst,
+            )
+            values[name] = converted
+            if original is not None:
+                originals[name] = original
+        return values, originals
+
+    def _quarantine(
+        self,
+        df: pd.DataFrame,
+        legacy_ids: pd.Series,
+        mask: pd.Series,
+        reason: pd.Series,
+        detail: pd.Series,
+        batch_id: str,
+    ) -> list[QuarantinedRecord]:
+        out = []
+        for index in df.index[mask.to_numpy(dtype=bool)]:
+            row = df.loc[index]
+            legacy_id = legacy_ids.get(index)
+            out.append(
+                QuarantinedRecord(
+                    legacy_record=LegacyRecord(
+                        source_name=self.mapping.name,
+                        legacy_id=legacy_id if isinstance(legacy_id, str) else "",
+                        fields={
+                            str(k): (v if isinstance(v, str) else None)
+                            for k, v in row.items()
+                        },
+                        batch_id=batch_id,
+                    ),
+                    stage=Stage.TRANSFORM,
+                    reason=QuarantineReason(reason[index]),
+                    detail=str(detail[index]),
+                )
+            )
+        return out
+
+    def _screen(
+        self, df: pd.DataFrame, legacy_ids: pd.Series, problems: FieldProblems
+    ) -> tuple[pd.Series, dict[str, int]]:
+        """Apply exclusion rules, blank keys and duplicate keys.
+
+        Returns the mask of excluded records and the counts per exclusion rule.
+        """
+        excluded = pd.Series(False, index=df.index)
+        counts: dict[str, int] = {}
+        for rule in self.mapping.exclude:
+            hit = evaluate(rule.when, df, self.plan.columns, self.blanks) & ~excluded
+            if hit.any():
+                counts[rule.name] = int(hit.sum())
+                excluded |= hit
+        problems.add(
+            legacy_ids.isna() & ~excluded,
+            QuarantineReason.MISSING_REQUIRED,
+            f"key {self.mapping.key} is blank",
+        )
+        duplicates = self.state.duplicates.get(self.mapping.name)
+        if duplicates:
+            problems.add(
+                legacy_ids.isin(duplicates) & ~excluded,
+                QuarantineReason.DUPLICATE_KEY,
+                f"key {self.mapping.key} occurs more than once in table {self.plan.table!r}",
+            )
+        return excluded, counts
+
+    def _lineage(
+        self, legacy_ids: pd.Series, entity_type: pd.Series | str, ids: pd.Series
+    ) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "source_system": self.state.source_system,
+                "source_name": self.mapping.name,
+                "legacy_id": legacy_ids.to_numpy(dtype=object),
+                "entity_type": entity_type
+                if isinstance(entity_type, str)
+                else entity_type.to_numpy(dtype=object),
+                "entity_id": ids.to_numpy(dtype=object),
+            },
+            columns=list(LINEAGE_COLUMNS),
+        )
+
+    def _staff(
+        self,
+        names: pd.Series,
+        frames: list[tuple[str, pd.DataFrame]],
+        lineage: list[pd.DataFrame],
+    ) -> pd.Series:
+        """Return staff person ids for ``names``, creating the staff not seen yet."""
+        keys = names.str.casefold()
+        ids = keys.map(
+            lambda k: (
+                entity_id(self.state.source_system, "staff", k)
+                if isinstance(k, str)
+                else None
+            )
+        )
+        new = keys.notna() & ~keys.isin(self.state.staff_keys)
+        if new.any():
+            first = pd.DataFrame(
+                {"key": keys[new], "name": names[new], "id": ids[new]}
+            ).drop_duplicates("key")
+            self.state.staff_keys.update(first["key"])
+            frames.append(
+                (
+                    "person",
+                    _frame(
+                        "person",
+                        {
+                            "entity_id": first["id"],
+                            "source_system": self.state.source_system,
+                            "source_name": DERIVED_STAFF,
+                            "legacy_id": first["key"],
+                            "kind": PersonKind.STAFF.value,
+                            "login": first["name"],
+                            "display_name": first["name"],
+                            "run_id": self.state.run_id,
+                        },
+                        first.index,
+                    ),
+                )
+            )
+            lineage.append(
+                _derived_lineage(
+                    self.state.source_system,
+                    DERIVED_STAFF,
+                    first["key"],
+                    "person",
+                    first["id"],
+                )
+            )
+        return ids
+
+    def _groups(
+        self,
+        names: pd.Series,
+        frames: list[tuple[str, pd.DataFrame]],
+        lineage: list[pd.DataFrame],
+    ) -> pd.Series:
+        """Return assignment group ids for ``names``, creating new groups."""
+        keys = names.str.casefold()
+        ids = keys.map(
+            lambda k: (
+                entity_id(self.state.source_system, "group", k)
+                if isinstance(k, str)
+                else None
+            )
+        )
+        new = keys.notna() & ~keys.isin(self.state.group_keys)
+        if new.any():
+            first = pd.DataFrame(
+                {"key": keys[new], "name": names[new], "id": ids[new]}
+            ).drop_duplicates("key")
+            self.state.group_keys.update(first["key"])
+            frames.append(
+                (
+                    "assignment_group",
+                    _frame(
+                        "assignment_group",
+                        {
+                            "entity_id": first["id"],
+                            "source_system": self.state.source_system,
+                            "source_name": DERIVED_GROUPS,
+                            "legacy_id": first["key"],
+                            "name": first["name"],
+                            "run_id": self.state.run_id,
+                        },
+                        first.index,
+                    ),
+                )
+            )
+            lineage.append(
+                _derived_lineage(
+                    self.state.source_system,
+                    DERIVED_GROUPS,
+                    first["key"],
+                    "assignment_group",
+                    first["id"],
+                )
+            )
+        return ids
+
+    def _refs(
+        self,
+        values: dict[str, pd.Series],
+        frames: list[tuple[str, pd.DataFrame]],
+        lineage: list[pd.DataFrame],
+    ) -> dict[str, pd.Series]:
+        """Turn reference fields into entity ids (staff, groups, customers)."""
+        out: dict[str, pd.Series] = {}
+        for name, series in values.items():
+            kind = field_kind(self.mapping.entity, name)
+            if kind == "staff_ref":
+                out[name] = self._staff(series, frames, lineage)
+            elif kind == "group_ref":
+                out[name] = self._groups(series, frames, lineage)
+            elif kind == "customer_ref":
+                out[name] = self._customers(series, frames, lineage)
+        return out
+
+    def _customers(
+        self,
+        keys: pd.Series,
+        frames: list[tuple[str, pd.DataFrame]],
+        lineage: list[pd.DataFrame],
+    ) -> pd.Series:
+        system = self.state.source_system
+        ids = keys.map(
+            lambda k: entity_id(system, "person", k) if isinstance(k, str) else None
+        )
+        if self.state.derives_customers:
+            new = keys.notna() & ~keys.isin(self.state.customer_keys)
+            if new.any():
+                first = pd.DataFrame(
+                    {"key": keys[new], "id": ids[new]}
+                ).drop_duplicates("key")
+                self.state.customer_keys.update(first["key"])
+                frames.append(
+                    (
+                        "person",
+                        _frame(
+                            "person",
+                            {
+                                "entity_id": first["id"],
+                                "source_system": system,
+                                "source_name": DERIVED_CUSTOMERS,
+                                "legacy_id": first["key"],
+                                "kind": PersonKind.CUSTOMER.value,
+                                "display_name": first["key"],
+                                "run_id": self.state.run_id,
+                            },
+                            first.index,
+                        ),
+                    )
+                )
+                lineage.append(
+                    _derived_lineage(
+                        system, DERIVED_CUSTOMERS, first["key"], "person", first["id"]
+                    )
+                )
+            return ids
+        resolved = keys.isin(self.state.customer_keys)
+        self.state.unresolved_callers += int((keys.notna() & ~resolved).sum())
+        return ids.where(resolved, None)
+
+    def _result(
+        self,
+        batch_id: str,
+        frames: list[tuple[str, pd.DataFrame]],
+        lineage: list[pd.DataFrame],
+        quarantined: list[QuarantinedRecord],
+        loaded: int,
+        excluded: dict[str, int],
+    ) -> BatchResult:
+        by_table: dict[str, list[pd.DataFrame]] = {}
+        for table, frame in frames:
+            if not frame.empty:
+                by_table.setdefault(table, []).append(frame)
+        merged = {
+            t: pd.concat(fs, ignore_index=True) if len(fs) > 1 else fs[0]
+            for t, fs in by_table.items()
+        }
+        lineage_frames = [f for f in lineage if not f.empty]
+        lineage_frame = (
+            pd.concat(lineage_frames, ignore_index=True)
+            if lineage_frames
+            else pd.DataFrame(columns=list(LINEAGE_COLUMNS))
+        )
+        batch = EntityBatch(
+            batch_id=batch_id,
+            source_name=self.mapping.name,
+            frames=merged,
+            lineage=lineage_frame,
+            quarantined=quarantined,
+        )
+        return BatchResult(
+            batch=batch,
+            loaded_count=loaded,
+            quarantined_count=len(quarantined),
+            excluded=excluded,
+        )
+
+
+def _derived_lineage(
+    system: str, source_name: str, keys: pd.Series, entity_type: str, ids: pd.Series
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source_system": system,
+            "source_name": source_name,
+            "legacy_id": keys.to_numpy(dtype=object),
+            "entity_type": entity_type,
+            "entity_id": ids.to_numpy(dtype=object),
+        },
+        columns=list(LINEAGE_COLUMNS),
+    )
+
+
+def record_status_conflict(
+    status: pd.Series, closed_at: pd.Series, resolved_at: pd.Series
+) -> pd.Series:
+    """Return a code where the close fields disagree with the mapped status.
+
+    ``closed_without_closed_at``: status closed, no close time;
+    ``open_with_closed_at``: an open status (new, in progress, on hold) with a
+    close time, as HEAT leaves on a reopened call; ``resolved_without_resolved_at``:
+    status resolved with neither a resolve nor a close time.
+    """
+    closed = closed_at.notna()
+    masks = [
+        (status == Status.CLOSED.value) & ~closed,
+        status.isin(_OPEN_STATES) & closed,
+        (status == Status.RESOLVED.value) & resolved_at.isna() & ~closed,
+    ]
+    labels = [
+        "closed_without_closed_at",
+        "open_with_closed_at",
+        "resolved_without_resolved_at",
+    ]
+    return first_true(
+        [m.fillna(False).astype(bool) for m in masks], labels, status.index
+    )
+
+
+def classify(
+    df: pd.DataFrame, plan: SourcePlan, definition: MappingDefinition
+) -> tuple[pd.Series, pd.Series]:
+    """Return (entity type, rule name) per record: the first matching rule wins."""
+    rules = definition.classification.rules
+    blanks = definition.blank_values
+    masks = [evaluate(rule.when, df, plan.columns, blanks) for rule in rules]
+    names = first_true(masks, [r.name for r in rules], df.index)
+    types = first_true(masks, [r.type.value for r in rules], df.index)
+    names = names.where(names.notna(), definition.classification.default_name)
+    types = types.where(types.notna(), definition.classification.default.value)
+    return types, names
+
+
+__all__ = [
+    "DERIVED_CUSTOMERS",
+    "DERIVED_GROUPS",
+    "DERIVED_PROBLEMS",
+    "DERIVED_STAFF",
+    "LIMIT_RULE",
+    "BatchResult",
+    "EntityType",
+    "ProblemOrigin",
+    "RunState",
+    "SourcePlan",
+    "Transformer",
+    "_empty",
+    "_frame",
+    "classify",
+    "converters",
+    "join_key",
+    "nan_to_none",
+    "record_status_conflict",
+]

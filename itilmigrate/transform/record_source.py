@@ -1,0 +1,602 @@
+"""Transform record sources (calls) into incidents, service requests and problems."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from itilmigrate.entities import EntityType, ProblemOrigin, entity_id
+from itilmigrate.mappings.spec import FieldMapping
+from itilmigrate.records import QuarantineReason
+from itilmigrate.transform import converters
+from itilmigrate.transform.engine import (
+    BatchResult,
+    Transformer,
+    _frame,
+    classify,
+    record_status_conflict,
+)
+from itilmigrate.transform.fields import (
+    FieldProblems,
+    convert_field,
+    evaluate,
+    extension_json,
+    join_key,
+    present,
+)
+
+if TYPE_CHECKING:
+    from itilmigrate.records import QuarantinedRecord
+
+logger = logging.getLogger(__name__)
+
+_AGGREGATE_COLUMNS = (
+    "assignment_count",
+    "reassignment_count",
+    "group_id",
+    "assignee_id",
+    "responded_at",
+    "resolved_at",
+)
+
+
+def aggregate_events(values: pd.Series, keys: pd.Series, how: str) -> pd.Series:
+    """Reduce event values (already in event order) to one value per key."""
+    frame = pd.DataFrame(
+        {"k": keys.to_numpy(dtype=object), "v": values.to_numpy(dtype=object)}
+    )
+    if how in ("last_present", "first_present", "min", "max"):
+        frame = frame[frame["v"].notna()]
+    if how in ("min", "max"):
+        grouped = frame.groupby("k", sort=False)["v"]
+        out = grouped.min() if how == "min" else grouped.max()
+        return out
+    keep = "first" if how in ("first", "first_present") else "last"
+    frame = frame.drop_duplicates("k", keep=keep)
+    return pd.Series(
+        frame["v"].to_numpy(dtype=object), index=frame["k"].to_numpy(dtype=object)
+    )
+
+
+class RecordTransformer(Transformer):
+    """Calls → incidents, service requests and problems."""
+
+    def transform(self, df: pd.DataFrame, batch_id: str) -> BatchResult:
+        """Transform one batch of a record source."""
+        legacy_ids = join_key(df, self.plan.columns, self.mapping.key, self.blanks)
+        problems = FieldProblems(df.index)
+        excluded, excluded_counts = self._screen(df, legacy_ids, problems)
+        fields = {n: s for n, s in self.mapping.fields.items() if n != "event_time"}
+        frames: list[tuple[str, pd.DataFrame]] = []
+        lineage: list[pd.DataFrame] = []
+
+        if self.mapping.mode == "events":
+            rows, values, originals, row_problems, excluded, assignment_frame = (
+                self._events(
+                    df, legacy_ids, problems, excluded, fields, frames, lineage
+                )
+            )
+            excluded_counts = {k: v for k, v in excluded_counts.items()}
+        else:
+            values, originals = self._convert(df.loc[~excluded], problems, fields)
+            rows = df.index[~excluded.to_numpy(dtype=bool)]
+            row_problems = problems
+            assignment_frame = None
+
+        quarantined, good = self._finish_problems(
+            df, legacy_ids, rows, values, row_problems, excluded, batch_id
+        )
+        record_frames, record_lineage, loaded_keys = self._records(
+            df, legacy_ids, good, values, originals, frames, lineage, assignment_frame
+        )
+        frames.extend(record_frames)
+        if assignment_frame is not None and not assignment_frame.empty:
+            kept = assignment_frame[
+                assignment_frame["record_legacy_id"].isin(loaded_keys)
+            ]
+            frames.append(("assignment", kept.reset_index(drop=True)))
+            lineage.append(
+                self._lineage(
+                    kept["legacy_id"], "assignment", kept["entity_id"]
+                ).assign(source_name=f"{self.mapping.name}_assignments")
+            )
+        lineage.append(record_lineage)
+        self.state.loaded_records.setdefault(self.mapping.name, set()).update(
+            loaded_keys
+        )
+        if self.mapping.mode == "events":
+            loaded_rows = int(legacy_ids.isin(loaded_keys).sum())
+            excluded_rows = int(excluded.sum())
+            excluded_counts = self._event_exclusions(
+                df, legacy_ids, excluded, excluded_counts
+            )
+        else:
+            loaded_rows = len(loaded_keys)
+            excluded_rows = int(excluded.sum())
+        del excluded_rows
+        result = self._result(
+            batch_id, frames, lineage, quarantined, loaded_rows, excluded_counts
+        )
+        return result
+
+    def _event_exclusions(
+        self,
+        df: pd.DataFrame,
+        legacy_ids: pd.Series,
+        excluded: pd.Series,
+        counts: dict[str, int],
+    ) -> dict[str, int]:
+        """Count excluded event rows per rule (rules are judged on a key's last event)."""
+        out: dict[str, int] = {}
+        remaining = excluded.copy()
+        for rule in self.mapping.exclude:
+            hit = evaluate(rule.when, df, self.plan.columns, self.blanks)
+            hit_keys = set(legacy_ids[hit & remaining].dropna())
+            rows = remaining & (legacy_ids.isin(hit_keys) | (hit & legacy_ids.isna()))
+            if rows.any():
+                out[rule.name] = int(rows.sum())
+                remaining &= ~rows
+        del counts
+        return out
+
+    # -- event logs --------------------------------------------------------------
+
+    def _events(
+        self,
+        df: pd.DataFrame,
+        legacy_ids: pd.Series,
+        problems: FieldProblems,
+        excluded_rows: pd.Series,
+        fields: dict[str, FieldMapping],
+        derived: list[tuple[str, pd.DataFrame]],
+        lineage: list[pd.DataFrame],
+    ) -> tuple[
+        pd.Index,
+        dict[str, pd.Series],
+        dict[str, pd.Series],
+        FieldProblems,
+        pd.Series,
+        pd.DataFrame,
+    ]:
+        """Reduce an event log batch (whole keys only) to one row per record."""
+        event_spec = self.mapping.fields["event_time"]
+        event_time = convert_field(
+            "event_time",
+            "timestamp",
+            event_spec,
+            df,
+            self.plan.columns,
+            self.definition,
+            problems,
+            self.state.dst,
+        )[0]
+        order = pd.DataFrame(
+            {"k": legacy_ids.fillna(""), "t": event_time, "p": range(len(df))},
+            index=df.index,
+        ).sort_values(["k", "t", "p"], na_position="first", kind="stable")
+        ordered = df.loc[order.index]
+        keys = legacy_ids.loc[order.index]
+        row_values, row_originals = self._convert(ordered, problems, fields)
+
+        # A key is excluded when its last event meets an exclusion rule.
+        last_rows = order.drop_duplicates("k", keep="last").index
+        last_rows = last_rows[legacy_ids.loc[last_rows].notna().to_numpy(dtype=bool)]
+        excluded_keys = set(legacy_ids.loc[last_rows][excluded_rows.loc[last_rows]])
+        excluded = legacy_ids.isin(excluded_keys) | (excluded_rows & legacy_ids.isna())
+
+        values: dict[str, pd.Series] = {}
+        originals: dict[str, pd.Series] = {}
+        last_keys = legacy_ids.loc[last_rows]
+        for name, spec in fields.items():
+            series, subset_keys = row_values[name], keys
+            if spec.when is not None:
+                hit = evaluate(spec.when, ordered, self.plan.columns, self.blanks)
+                series, subset_keys = series[hit], keys[hit]
+            agg = aggregate_events(series, subset_keys, spec.aggregate)
+            values[name] = pd.Series(
+                agg.reindex(last_keys.to_numpy()).to_numpy(), index=last_rows
+            )
+            if name in row_originals:
+                orig = aggregate_events(
+                    row_originals[name].loc[series.index], subset_keys, spec.aggregate
+                )
+                originals[name] = pd.Series(
+                    orig.reindex(last_keys.to_numpy()).to_numpy(), index=last_rows
+                )
+
+        # A problem on any event quarantines every event of that record.
+        bad_keys = set(legacy_ids[problems.bad].dropna())
+        key_problems = FieldProblems(df.index)
+        first_problem = pd.DataFrame(
+            {
+                "k": legacy_ids[problems.bad],
+                "r": problems.reason[problems.bad],
+                "d": problems.detail[problems.bad],
+            }
+        ).drop_duplicates("k")
+        reason_by_key = dict(zip(first_problem["k"], first_problem["r"], strict=True))
+        detail_by_key = dict(zip(first_problem["k"], first_problem["d"], strict=True))
+        in_bad = legacy_ids.isin(bad_keys) & ~excluded
+        key_problems.reason[in_bad] = legacy_ids[in_bad].map(reason_by_key)
+        key_problems.detail[in_bad] = legacy_ids[in_bad].map(detail_by_key)
+        blank = legacy_ids.isna() & ~excluded
+        key_problems.add(
+            blank, QuarantineReason.MISSING_REQUIRED, f"key {self.mapping.key} is blank"
+        )
+
+        assignment_frame = self._event_assignments(
+            ordered, keys, event_time.loc[order.index], derived, lineage
+        )
+        return last_rows, values, originals, key_problems, excluded, assignment_frame
+
+    def _event_assignments(
+        self,
+        ordered: pd.DataFrame,
+        keys: pd.Series,
+        event_time: pd.Series,
+        derived: list[tuple[str, pd.DataFrame]],
+        lineage: list[pd.DataFrame],
+    ) -> pd.DataFrame | None:
+        spec = self.mapping.assignments
+        if spec is None:
+            return None
+        problems = FieldProblems(ordered.index)
+        parts: dict[str, pd.Series] = {}
+        for name, kind, part in (
+            ("group", "group_ref", spec.group),
+            ("assignee", "staff_ref", spec.assignee),
+        ):
+            if part is None:
+                parts[name] = pd.Series(None, index=ordered.index, dtype=object)
+                continue
+            value = convert_field(
+                name,
+                kind,
+                part,
+                ordered,
+                self.plan.columns,
+                self.definition,
+                problems,
+                self.state.dst,
+            )[0]
+            parts[name] = (
+                self._groups(value, derived, lineage)
+                if kind == "group_ref"
+                else self._staff(value, derived, lineage)
+            )
+        return collapse_assignments(
+            keys,
+            parts["group"],
+            parts["assignee"],
+            event_time,
+            source_system=self.state.source_system,
+            record_source=self.mapping.name,
+            source_name=f"{self.mapping.name}_assignments",
+            run_id=self.state.run_id,
+        )
+
+    # -- common ----------------------------------------------------------------
+
+    def _finish_problems(
+        self,
+        df: pd.DataFrame,
+        legacy_ids: pd.Series,
+        rows: pd.Index,
+        values: dict[str, pd.Series],
+        problems: FieldProblems,
+        excluded: pd.Series,
+        batch_id: str,
+    ) -> tuple[list[QuarantinedRecord], pd.Index]:
+        """Apply priority levels, then quarantine every record with a problem."""
+        levels = self.definition.priority.levels
+        if (
+            levels is not None
+            and "impact" not in self.mapping.fields
+            and "priority" in values
+        ):
+            legacy = values["priority"]
+            known = {k.strip().casefold() for k in levels}
+            unmapped = legacy.notna() & ~legacy.str.casefold().isin(known)
+            row_flags = pd.Series(False, index=df.index)
+            row_flags.loc[rows] = unmapped.to_numpy(dtype=bool)
+            if self.mapping.mode == "events":
+                bad_keys = set(legacy_ids.loc[rows][unmapped.to_numpy(dtype=bool)])
+                row_flags = legacy_ids.isin(bad_keys)
+            problems.add(
+                row_flags,
+                QuarantineReason.UNMAPPED_VALUE,
+                f"field 'priority': value not in priority.levels {sorted(levels)}",
+            )
+        bad = problems.bad & ~excluded
+        quarantined = self._quarantine(
+            df, legacy_ids, bad, problems.reason, problems.detail, batch_id
+        )
+        good = rows[~problems.bad.loc[rows].to_numpy(dtype=bool)]
+        return quarantined, good
+
+    def _records(
+        self,
+        df: pd.DataFrame,
+        legacy_ids: pd.Series,
+        good: pd.Index,
+        values: dict[str, pd.Series],
+        originals: dict[str, pd.Series],
+        derived: list[tuple[str, pd.DataFrame]],
+        lineage: list[pd.DataFrame],
+        assignment_frame: pd.DataFrame | None,
+    ) -> tuple[list[tuple[str, pd.DataFrame]], pd.DataFrame, set[str]]:
+        """Build the record frames for the records that passed."""
+        system = self.state.source_system
+        keys = legacy_ids.loc[good]
+        v = {name: series.loc[good] for name, series in values.items()}
+        o = {name: series.loc[good] for name, series in originals.items()}
+        n = pd.Index(good)
+        none = pd.Series(None, index=n, dtype=object)
+
+        def get(name: str) -> pd.Series:
+            return v.get(name, none)
+
+        ids = keys.map(
+            lambda k: entity_id(system, "record", f"{self.mapping.name}|{k}")
+        )
+        refs = self._refs(
+            {
+                k: s
+                for k, s in v.items()
+                if k in ("caller", "assignment_group", "assignee")
+            },
+            derived,
+            lineage,
+        )
+        types, rule_names = classify(df.loc[good], self.plan, self.definition)
+
+        impact, urgency = self._impact_urgency(v, n)
+        priority = converters.priority_from_matrix(
+            impact, urgency, self.definition.priority.matrix
+        )
+
+        aggregates = self._aggregates(keys, assignment_frame)
+        group_id = refs.get("assignment_group", aggregates["group_id"])
+        assignee_id = refs.get("assignee", aggregates["assignee_id"])
+        responded_at = v.get("responded_at", aggregates["responded_at"])
+        status = get("status")
+        resolved_at = v.get("resolved_at")
+        if resolved_at is None:
+            done = status.isin(["resolved", "closed"])
+            resolved_at = aggregates["resolved_at"].where(done, pd.NaT)
+        reassignments = v.get("reassignment_count")
+        if reassignments is None:
+            reassignments = aggregates["reassignment_count"]
+        status_spec = self.mapping.fields["status"]
+        legacy_status = (
+            present(df.loc[good], self.plan.columns, status_spec.column, self.blanks)
+            if status_spec.column
+            else none
+        )
+        common: dict[str, object] = {
+            "entity_id": ids,
+            "source_system": system,
+            "source_name": self.mapping.name,
+            "legacy_id": keys,
+            "extension": extension_json(
+                df.loc[good], self.plan.mapped_actual, self.blanks
+            )
+            if self.mapping.keep_unmapped
+            else None,
+            "run_id": self.state.run_id,
+            "title": get("title"),
+            "description": get("description"),
+            "description_raw": o.get("description", none),
+            "status": status,
+            "legacy_status": legacy_status,
+            "status_conflict": record_status_conflict(
+                status, get("closed_at"), resolved_at
+            ),
+            "impact": impact,
+            "urgency": urgency,
+            "priority": priority,
+            "legacy_priority": get("priority"),
+            "category": get("category"),
+            "subcategory": get("subcategory"),
+            "service": get("service"),
+            "contact_type": get("contact_type"),
+            "caller_id": refs.get("caller", none),
+            "caller_ref": get("caller"),
+            "assignment_group_id": group_id,
+            "assignee_id": assignee_id,
+            "opened_at": get("opened_at"),
+            "responded_at": responded_at,
+            "resolved_at": resolved_at,
+            "closed_at": get("closed_at"),
+            "updated_at": get("updated_at"),
+            "resolution_notes": get("resolution_notes"),
+            "resolution_notes_raw": o.get("resolution_notes", none),
+            "closure_code": get("closure_code"),
+            "assignment_count": aggregates["assignment_count"],
+            "reassignment_count": reassignments.fillna(0),
+            "reopen_count": get("reopen_count"),
+            "classification_rule": rule_names,
+            "major": get("major").fillna(False) if "major" in v else False,
+            "request_type": get("request_type"),
+            "origin": ProblemOrigin.CLASSIFIED.value,
+            "origin_rule": rule_names,
+            "root_cause": get("root_cause"),
+            "workaround": get("workaround"),
+            "known_error": get("known_error").fillna(False)
+            if "known_error" in v
+            else False,
+            "incident_count": 0,
+        }
+        out: list[tuple[str, pd.DataFrame]] = []
+        for entity_type in EntityType:
+            mask = (types == entity_type.value).to_numpy(dtype=bool)
+            if not mask.any():
+                continue
+            part = {
+                k: (s[mask] if isinstance(s, pd.Series) else s)
+                for k, s in common.items()
+            }
+            out.append((entity_type.value, _frame(entity_type.value, part, n[mask])))
+        if "incident" in set(types):
+            self._collect_for_clustering(
+                common, (types == EntityType.INCIDENT.value).to_numpy(dtype=bool), n
+            )
+        record_lineage = self._lineage(keys, types, ids)
+        return out, record_lineage, set(keys)
+
+    def _impact_urgency(
+        self, v: dict[str, pd.Series], n: pd.Index
+    ) -> tuple[pd.Series, pd.Series]:
+        levels = self.definition.priority.levels
+        if "impact" in v or "urgency" in v or levels is None or "priority" not in v:
+            impact = v.get("impact", pd.Series(pd.NA, index=n, dtype="Int64"))
+            urgency = v.get("urgency", pd.Series(pd.NA, index=n, dtype="Int64"))
+            return impact.astype("Int64"), urgency.astype("Int64")
+        folded = {k.strip().casefold(): pair for k, pair in levels.items()}
+        pairs = v["priority"].str.casefold().map(folded)
+        impact = pairs.map(lambda p: p[0] if isinstance(p, tuple) else pd.NA)
+        urgency = pairs.map(lambda p: p[1] if isinstance(p, tuple) else pd.NA)
+        return impact.astype("Int64"), urgency.astype("Int64")
+
+    def _aggregates(
+        self, keys: pd.Series, assignment_frame: pd.DataFrame | None
+    ) -> dict[str, pd.Series]:
+        """Per-record facts from the assignment history (count, last group, ...)."""
+        table = self.state.record_aggregates.get(self.mapping.name)
+        if assignment_frame is not None and not assignment_frame.empty:
+            table = summarise_assignments(assignment_frame)
+        n = keys.index
+        if table is None or table.empty:
+            return {
+                "assignment_count": pd.Series(0, index=n, dtype="Int64"),
+                "reassignment_count": pd.Series(0, index=n, dtype="Int64"),
+                "group_id": pd.Series(None, index=n, dtype=object),
+                "assignee_id": pd.Series(None, index=n, dtype=object),
+                "responded_at": pd.Series(pd.NaT, index=n, dtype="datetime64[ns, UTC]"),
+                "resolved_at": pd.Series(pd.NaT, index=n, dtype="datetime64[ns, UTC]"),
+            }
+        joined = table.reindex(keys.to_numpy())
+        joined.index = n
+        return {
+            "assignment_count": joined["assignment_count"].fillna(0).astype("Int64"),
+            "reassignment_count": joined["reassignment_count"]
+            .fillna(0)
+            .astype("Int64"),
+            "group_id": joined["group_id"]
+            .astype(object)
+            .where(joined["group_id"].notna(), None),
+            "assignee_id": joined["assignee_id"]
+            .astype(object)
+            .where(joined["assignee_id"].notna(), None),
+            "responded_at": pd.to_datetime(joined["responded_at"], utc=True),
+            "resolved_at": pd.to_datetime(joined["resolved_at"], utc=True),
+        }
+
+    def _collect_for_clustering(
+        self, common: dict[str, object], mask: object, n: pd.Index
+    ) -> None:
+        settings = self.definition.repeat_incidents
+        if settings is None:
+            return
+        wanted = [
+            "entity_id",
+            "legacy_id",
+            "opened_at",
+            settings.text,
+            *settings.group_by,
+        ]
+        part = pd.DataFrame(
+            {
+                c: (common[c][mask] if isinstance(common[c], pd.Series) else common[c])
+                for c in dict.fromkeys(wanted)
+            },  # type: ignore[index]
+            index=n[mask],  # type: ignore[index]
+        )
+        part[settings.text] = part[settings.text].map(
+            lambda t: t[:500] if isinstance(t, str) else t
+        )
+        self.state.cluster_parts.append(part.reset_index(drop=True))
+
+
+def collapse_assignments(
+    keys: pd.Series,
+    group_ids: pd.Series,
+    assignee_ids: pd.Series,
+    event_time: pd.Series,
+    *,
+    source_system: str,
+    record_source: str,
+    source_name: str,
+    run_id: str,
+) -> pd.DataFrame:
+    """Turn events in record order into assignment steps: one per change of holder.
+
+    ``keys``, ``group_ids``, ``assignee_ids`` and ``event_time`` share an index
+    already sorted by record and event time. A step starts at the first event with
+    a group or assignee and whenever either changes.
+    """
+    frame = pd.DataFrame(
+        {
+            "k": keys.to_numpy(dtype=object),
+            "g": group_ids.to_numpy(dtype=object),
+            "a": assignee_ids.to_numpy(dtype=object),
+            "t": event_time.to_numpy(),
+        }
+    )
+    frame = frame[frame["k"].notna() & (frame["g"].notna() | frame["a"].notna())]
+    if frame.empty:
+        from itilmigrate.transform.engine import _empty  # noqa: PLC0415
+
+        return _empty("assignment")
+    same_key = frame["k"].eq(frame["k"].shift())
+    same_holder = frame["g"].fillna("\x00").eq(
+        frame["g"].shift().fillna("\x00")
+    ) & frame["a"].fillna("\x00").eq(frame["a"].shift().fillna("\x00"))
+    steps = frame[~(same_key & same_holder)].copy()
+    steps["seq"] = steps.groupby("k", sort=False).cumcount() + 1
+    previous_group = steps.groupby("k", sort=False)["g"].shift()
+    steps["re"] = (
+        (steps["seq"] > 1)
+        & previous_group.notna()
+        & steps["g"].notna()
+        & steps["g"].ne(previous_group)
+    )
+    legacy = steps["k"].astype(str) + "#" + steps["seq"].astype(str)
+    data = {
+        "entity_id": legacy.map(
+            lambda k: entity_id(source_system, "assignment", f"{source_name}|{k}")
+        ),
+        "source_system": source_system,
+        "source_name": source_name,
+        "legacy_id": legacy,
+        "run_id": run_id,
+        "record_id": steps["k"].map(
+            lambda k: entity_id(source_system, "record", f"{record_source}|{k}")
+        ),
+        "record_legacy_id": steps["k"],
+        "seq": steps["seq"].astype("Int64"),
+        "group_id": steps["g"],
+        "assignee_id": steps["a"],
+        "assigned_at": pd.to_datetime(steps["t"], utc=True),
+        "is_reassignment": steps["re"].astype(bool),
+    }
+    return _frame("assignment", data, steps.index)
+
+
+def summarise_assignments(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per record: count, reassignments, last holder, first acknowledgement, last resolve."""
+    ordered = frame.sort_values(["record_legacy_id", "seq"], kind="stable")
+    grouped = ordered.groupby("record_legacy_id", sort=False)
+    summary = pd.DataFrame(
+        {
+            "assignment_count": grouped.size(),
+            "reassignment_count": grouped["is_reassignment"].sum(),
+            "group_id": grouped["group_id"].last(),
+            "assignee_id": grouped["assignee_id"].last(),
+            "responded_at": pd.to_datetime(grouped["acknowledged_at"].min(), utc=True),
+            "resolved_at": pd.to_datetime(grouped["resolved_at"].max(), utc=True),
+        }
+    )
+    return summary.loc[:, list(_AGGREGATE_COLUMNS)]
