@@ -21,7 +21,6 @@ import json
 import logging
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +84,21 @@ def _configure_logging(level: str, log_format: str) -> None:
     warnings_logger.handlers[:] = [handler]
 
 
-@click.group(epilog=f"Exit codes:{EXIT_CODES_HELP}")
+class _Cli(click.Group):
+    """The command group; turns our errors into their exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a MigrationError prints one line and sets the exit code."""
+        try:
+            return super().invoke(ctx)
+        except MigrationError as exc:
+            click.echo(f"error: {exc}", err=True)
+            if ctx.obj and ctx.obj.get("debug"):
+                logger.exception("traceback")
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Cli, epilog=f"Exit codes:{EXIT_CODES_HELP}")
 @click.version_option(__version__, prog_name="itilmigrate")
 @click.option("--debug", is_flag=True, help="Log at DEBUG level and print tracebacks.")
 @click.option(
@@ -253,7 +266,7 @@ def demo(directory: Path, calls: int, seed: int, output: str) -> None:
             f"\nRerun the migration with:  itilmigrate run {job_file}"
         )
     if not outcome.balanced:
-        raise SystemExit(ExitCode.FINDINGS)
+        click.get_current_context().exit(ExitCode.FINDINGS)
 
 
 def _print_summary(summary: dict[str, Any], output: str) -> None:
@@ -307,30 +320,19 @@ def _print_summary(summary: dict[str, Any], output: str) -> None:
 
 def main() -> None:
     """Entry point: run the CLI and map every outcome to an exit code."""
-    debug = "--debug" in sys.argv[1:]
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("error: interrupted.", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
-    except KeyboardInterrupt:
+        code = cli.main(standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("error: interrupted.", err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code)  # noqa: PLR2004
-    except MigrationError as exc:
-        click.echo(f"error: {exc}", err=True)
-        if debug:
-            logger.exception("traceback")
         sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
-    except Exception:
+    except Exception:  # noqa: BLE001 - the one top-level handler
         logger.exception("internal error")
         click.echo("error: internal error; rerun with --debug", err=True)
         sys.exit(ExitCode.INTERNAL)
-    sys.exit(ExitCode.OK)
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 
-__all__ = ["cli", "main", "replace"]
+__all__ = ["cli", "main"]

@@ -95,6 +95,7 @@ class RunOptions:
     batch_size: int = 5000
     limit: int | None = None
     source_system: str | None = None
+    dry_run: bool = False
 
 
 @dataclass(slots=True, kw_only=True)
@@ -194,11 +195,13 @@ class Pipeline:
             limit_active=options.limit is not None,
         )
         self._seq = 0
+        self.prepared = False
 
     def execute(self) -> RunSummary:
         """Run every stage; return the summary (reconciliation included)."""
         plans = plan_sources(self.definition, self.source, self.file)
         self.target.prepare(self.run, self.summary)
+        self.prepared = True
         self._prescan_keys(plans)
         for plan in plans:
             if plan.mapping.entity is EntityKind.ASSIGNMENT:
@@ -209,7 +212,7 @@ class Pipeline:
         self.summary.dst_adjusted = dict(self.state.dst.counts)
         self.summary.reconciliation_problems = reconcile(
             self.summary.counts,
-            self.target,
+            None if self.options.dry_run else self.target,
             source_system=self.source_system,
             limited=self.options.limit is not None,
         )
@@ -325,6 +328,8 @@ class Pipeline:
                 self.on_quarantine(result.batch.quarantined)
             counts.read_count += len(df)
             counts.loaded_count += result.loaded_count
+            lineage = result.batch.lineage
+            counts.lineage_count += int((lineage["source_name"] == mapping.name).sum())
             counts.quarantined_count += result.quarantined_count
             for rule, count in result.excluded.items():
                 counts.excluded[rule] = counts.excluded.get(rule, 0) + count

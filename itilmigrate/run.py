@@ -71,6 +71,10 @@ class SourceCounts:
     loaded_count: int = 0
     quarantined_count: int = 0
     excluded: dict[str, int] = field(default_factory=dict)
+    #: Lineage rows (distinct legacy ids) the source wrote or confirmed this run:
+    #: equal to ``loaded_count`` for one-row-per-record tables, fewer for event
+    #: logs, where many rows make one entity.
+    lineage_count: int = 0
 
     @property
     def excluded_count(self) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from itilmigrate.errors import MigrationError, mask_secrets
+from itilmigrate.errors import MigrationError, TargetError, mask_secrets
 from itilmigrate.extract.base import open_source
 from itilmigrate.load.base import DryRunTarget, open_target
 from itilmigrate.mappings.loader import load_mapping
@@ -120,6 +120,7 @@ def execute_job(
     quarantine = QuarantineWriter(report_dir, run.run_id)
     bars = _RichProgress() if progress else None
     target: Target | None = None
+    pipeline: Pipeline | None = None
     try:
         logger.info(
             "run started job=%s mapping=%s target=%s dry_run=%s",
@@ -140,6 +141,7 @@ def execute_job(
                     batch_size=job.options.batch_size,
                     limit=limit,
                     source_system=job.options.source_system,
+                    dry_run=dry_run,
                 ),
                 summary=summary,
                 progress=bars,
@@ -159,7 +161,8 @@ def execute_job(
         quarantine.close()
         write_reports(summary, report_dir)
         if target is not None:
-            _finish_target(target, summary, job, dry_run=dry_run)
+            prepared = pipeline is not None and pipeline.prepared
+            _finish_target(target, summary, job, dry_run=dry_run, prepared=prepared)
         current_run_id.reset(token)
     logger.info(
         "run finished status=%s quarantined=%d reports=%s",
@@ -173,18 +176,25 @@ def execute_job(
 
 
 def _finish_target(
-    target: Target, summary: RunSummary, job: JobSpec, *, dry_run: bool
+    target: Target, summary: RunSummary, job: JobSpec, *, dry_run: bool, prepared: bool
 ) -> None:
+    """Record the run's end in the target and export; close the target.
+
+    After a failed run this is best effort: an error here must not hide the error
+    that failed the run, so it is logged instead of raised.
+    """
+    failed = summary.status == "failed"
     try:
-        target.finish(summary)
-        if (
-            job.options.export_dir is not None
-            and not dry_run
-            and summary.status != "failed"
-        ):
+        if prepared:
+            target.finish(summary)
+        if job.options.export_dir is not None and not dry_run and prepared and not failed:
             paths = target.export(Path(job.options.export_dir), source_system=None)
             logger.info(
                 "export written files=%d folder=%s", len(paths), job.options.export_dir
             )
+    except TargetError as exc:
+        if not failed:
+            raise
+        logger.warning("could not record the failed run in the target: %s", exc)
     finally:
         target.close()

@@ -56,6 +56,7 @@ _COMPRESSIONS: dict[str, Literal["gzip", "bz2", "xz"]] = {
 _ASCII_MAX = 0x7F
 _SAMPLE_BYTES = 1 << 20
 _SCAN_BYTES = 1 << 22
+_CONTEXT_BYTES = 1 << 12  # ASCII text before the first accent helps the guess
 _FIELD_LIMIT = 1 << 30
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -153,6 +154,13 @@ def guess_encoding(sample: bytes) -> str:
     else:
         return "utf-8"
     match = charset_normalizer.from_bytes(sample).best()
+    if (
+        match is not None
+        and b"\x00" not in sample
+        and not byte_safe(match.encoding, ",")
+    ):
+        # Without NUL bytes the text is no UTF-16/32, whatever a short sample suggests.
+        match = None
     if match is not None and not _latin_script(str(match)):
         return match.encoding
     try:
@@ -179,12 +187,12 @@ def detect_encoding(path: Path) -> str:
     if announced is not None:
         return announced
     with _open_binary(path) as stream:
-        sample = stream.read(_SAMPLE_BYTES)
+        previous, sample = b"", stream.read(_SAMPLE_BYTES)
         while sample.isascii():
-            sample = stream.read(_SAMPLE_BYTES)
+            previous, sample = sample, stream.read(_SAMPLE_BYTES)
             if not sample:
                 return "utf-8"
-    return guess_encoding(sample)
+    return guess_encoding(previous[-_CONTEXT_BYTES:] + sample)
 
 
 def byte_safe(encoding: str, delimiter: str) -> bool:
@@ -276,7 +284,8 @@ def _scan_bytes(path: Path, *, delimiter: str, header: bool) -> _ByteScan:
                 first = int(
                     np.argmax(np.frombuffer(block, dtype=np.uint8) > _ASCII_MAX)
                 )
-                scan.sample = block[first : first + _SAMPLE_BYTES]
+                start = max(0, first - _CONTEXT_BYTES)
+                scan.sample = block[start : first + _SAMPLE_BYTES]
             if not block:
                 continue
             if b'"' in block:

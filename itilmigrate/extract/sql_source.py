@@ -221,7 +221,7 @@ class SqlSource:
             with self._engine.connect():
                 pass
         except SQLAlchemyError as exc:
-            raise self._error("Cannot connect", exc) from exc
+            raise self._error("Cannot connect to the database", exc) from exc
 
     def _table(self, name: str) -> TableClause:
         return table(name, schema=self._schema)
@@ -248,7 +248,7 @@ class SqlSource:
         self, what: str, exc: BaseException, table: str | None = None
     ) -> SourceError:
         return SourceError(
-            f"{what} of {self._where}: {_reason(exc)}.",
+            f"{what} ({self._where}): {_reason(exc)}.",
             source_name=self.source_name,
             table=table,
         )

@@ -9,6 +9,7 @@ unless a planted defect says otherwise.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,7 @@ JOURNAL_WEIGHTS = (0.20, 0.30, 0.22, 0.14, 0.09, 0.05)
 NULL_SHARE = 0.15
 """Share of rows whose blank fields are NULL rather than ''."""
 RECENT_DAYS = 30
+"""Calls received in the last days of the range are often still open."""
 OFFICE_HOURS_SHARE = 0.8
 BLANK_CATEGORY_SHARE = 0.05
 SERVICE_DESK_LOGS_SHARE = 0.85
@@ -43,6 +45,8 @@ UNACKNOWLEDGED_SHARE = 0.4
 """Share of open calls whose current assignment is not yet acknowledged."""
 UNSET = -1.0
 """Business time of an event that has not happened (an empty date)."""
+
+_FIRST_SENTENCE = re.compile(r"(?<=[.?]) ")
 
 ANALYST_LOGINS = np.array([login for login, _ in voc.ANALYSTS], dtype=object)
 ANALYST_NAMES = np.array([name for _, name in voc.ANALYSTS], dtype=object)
@@ -185,9 +189,8 @@ def draw_calls(rng: np.random.Generator, plan: Plan, start: int, count: int) -> 
     time = _received_times(rng, count)
 
     call_type = rng.choice(len(weights), count, p=weights / weights.sum())
-    option = pool.offset[call_type] + (rng.random(count) * pool.size[call_type]).astype(
-        int
-    )
+    pick = (rng.random(count) * pool.size[call_type]).astype(np.int64)
+    option = pool.offset[call_type] + pick
     category = pool.category[option]
     blank = (call_type == voc.INCIDENT) & (rng.random(count) < BLANK_CATEGORY_SHARE)
     category[blank] = BLANK_CATEGORY
@@ -204,7 +207,7 @@ def draw_calls(rng: np.random.Generator, plan: Plan, start: int, count: int) -> 
     assignments = rng.choice(len(ASSIGNMENT_WEIGHTS), count, p=ASSIGNMENT_WEIGHTS)
     assignments[status == voc.STATUS_LOGGED] = 0
     return Calls(
-        number=plan_numbers(start, count),
+        number=_numbers(start, count),
         day=day,
         time=time,
         anchor=np.zeros(count),
@@ -232,7 +235,7 @@ def draw_calls(rng: np.random.Generator, plan: Plan, start: int, count: int) -> 
     )
 
 
-def plan_numbers(start: int, count: int) -> IntArray:
+def _numbers(start: int, count: int) -> IntArray:
     """Call numbers of rows ``[start, start + count)`` before duplicates are copied."""
     return np.arange(start, start + count, dtype=np.int64) + FIRST_CALL_NUMBER
 
@@ -258,12 +261,11 @@ def _plant_descriptions(calls: Calls, local: dict[Kind, Planted]) -> None:
         calls.short[row] = text
         calls.description[row] = f"{text}. Thanks"
 
+    # Web-form calls: the first sentence and the rest in paragraphs.
     html = local[Kind.HTML_DESCRIPTION].rows
     calls.description[html] = [
-        voc.HTML_TEMPLATE.format(short, description.partition(" ")[2])
-        for short, description in zip(
-            calls.short[html], calls.description[html], strict=True
-        )
+        voc.HTML_TEMPLATE.format(*_FIRST_SENTENCE.split(description, maxsplit=1))
+        for description in calls.description[html]
     ]
     script = local[Kind.SCRIPT_DESCRIPTION].rows
     calls.description[script] = voc.SCRIPT_DESCRIPTION

@@ -173,7 +173,7 @@ def build_manifest(
         customers_missing_from_profile=len(missing),
         shared_cust_ids=plan.population.shared_cust_ids,
         subset_profile_mismatches=ids(Kind.SUBSET_MISMATCH),
-        clusters=tuple(_ids(list(members)) for members in plan.clusters),
+        clusters=tuple(sorted(_ids(list(members)) for members in plan.clusters)),
         request_like_incidents=ids(Kind.REQUEST_LIKE_INCIDENT),
         closed_without_close_date=ids(Kind.CLOSED_WITHOUT_DATE),
         open_with_close_date=ids(Kind.OPEN_WITH_CLOSE_DATE),

@@ -86,9 +86,9 @@ class Population:
     """Customers: ``base_count`` ordinary ones, then shared-ID twins, then unprofiled.
 
     Entries ``[0, profile_count)`` have a Profile row. Entries from ``base_count`` to
-    ``profile_count`` reuse the CustID of a base customer under another CustType (a
-    different person). Entries from ``profile_count`` on appear on calls and in Subset
-    only.
+    ``profile_count`` reuse the CustID of the base customer named in ``twins`` under
+    another CustType (a different person). Entries from ``profile_count`` on appear on
+    calls and in Subset only.
     """
 
     cust_id: ObjArray
@@ -102,6 +102,7 @@ class Population:
     phone: ObjArray
     site: ObjArray
     notes: ObjArray
+    twins: IntArray
     base_count: int
     profile_count: int
     call_weights: FloatArray
@@ -198,6 +199,7 @@ def build_population(seed: int, shared: int, missing: int) -> Population:
     arrays = {key: np.array(values, dtype=object) for key, values in records.items()}
     return Population(
         **arrays,
+        twins=twins,
         base_count=CUSTOMERS,
         profile_count=CUSTOMERS + shared,
         call_weights=weights / weights.sum(),
@@ -329,17 +331,17 @@ def _plan_clusters(
 
 
 def _plan_customers(
-    allocator: _Allocator, population: Population, shared: int, missing: int
+    allocator: _Allocator, population: Population, missing: int
 ) -> dict[Kind, Planted]:
-    """Give every shared-ID twin and every unprofiled customer one or two calls."""
+    """Give both holders of a shared CustID, and each unprofiled customer, 1-2 calls."""
     kinds: dict[Kind, Planted] = {}
-    for kind, first, count in (
-        (Kind.SHARED_CUSTOMER, population.base_count, shared),
-        (Kind.MISSING_CUSTOMER, population.profile_count, missing),
+    twins = np.arange(population.base_count, population.profile_count)
+    for kind, chosen in (
+        (Kind.SHARED_CUSTOMER, np.concatenate([twins, population.twins])),
+        (Kind.MISSING_CUSTOMER, population.profile_count + np.arange(missing)),
     ):
-        customers = np.repeat(
-            np.arange(first, first + count), 1 + allocator.rng.integers(0, 2, count)
-        )
+        count = len(chosen)
+        customers = np.repeat(chosen, 1 + allocator.rng.integers(0, 2, count))
         rows = allocator.anywhere(len(customers))
         kinds[kind] = _planted(rows, 0, allocator.rng.permutation(customers))
     return kinds
@@ -359,7 +361,7 @@ def build_plan(calls: int, seed: int) -> Plan:
     duplicates = allocator.duplicate_pairs(counts[Kind.DUPLICATE])
     kinds[Kind.DUPLICATE] = _planted(duplicates)
     kinds[Kind.DUPLICATE_ORIGINAL] = _planted(duplicates - 1)
-    kinds.update(_plan_customers(allocator, population, shared, missing))
+    kinds.update(_plan_customers(allocator, population, missing))
 
     codes = {
         Kind.UNPARSEABLE_DATE: len(voc.UNPARSEABLE_DATES),

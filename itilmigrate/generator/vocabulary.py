@@ -339,7 +339,7 @@ INCIDENT: Final = 0
 DETAILS: Final = (
     "It started this morning.", "This has happened a few times this week.",
     "Colleagues here are fine.", "I have already tried restarting.",
-    "Quite urgent please, we have a funding deadline.", "Not urgent.",
+    "Quite urgent, we have a funding deadline.", "Not urgent.",
     "Happens every day after lunch.", "Error message attached.",
     "I am working from home today.", "Can someone call me back?",
     "It worked fine yesterday.", "Affects the whole team.",
@@ -389,13 +389,13 @@ CLUSTER_THEMES: Final = (
     ("Printing", (
         "Second floor printer jams on every double-sided job",
         "Second floor printer jams on double-sided jobs",
-        "2nd floor printer jams on every double sided job",
-        "Second floor printer keeps jamming on double-sided jobs",
+        "2nd floor printer jams on every double-sided job",
+        "Second floor printer jams on all double-sided jobs",
     )),
     ("Network", (
         "VPN drops every few minutes when working from home",
         "VPN drops every few minutes working from home",
-        "VPN keeps dropping every few minutes from home",
+        "VPN drops out every few minutes when working from home",
         "vpn drops every few minutes when working from home",
     )),
     ("Software", (
@@ -411,7 +411,7 @@ CLUSTER_THEMES: Final = (
         "desk phone drops transferred calls from reception",
     )),
 )  # fmt: skip
-CLUSTER_SUFFIXES: Final = ("", ".", " again.", " since this morning.", " - please help")
+CLUSTER_SUFFIXES: Final = ("", ".", " again.", " since this morning.", " - any ideas?")
 
 JOURNAL_TEXTS: Final = {
     "Note": (
@@ -460,7 +460,7 @@ RTF_BODIES: Final = (
 # Legacy control characters found in memo text: NUL padding, the DOS end-of-file marker,
 # vertical tab from pasted spreadsheets, escape and bell from terminal captures.
 CONTROL_CHARS: Final = ("\x00", "\x1a", "\x0b", "\x1b", "\x07")
-HTML_TEMPLATE: Final = "<p>{0}</p><p>{1}</p><p>Sent from the staff portal</p>"
+HTML_TEMPLATE: Final = "<p>{0}</p><p>{1}&nbsp;</p><p>Sent from the staff portal</p>"
 SCRIPT_DESCRIPTION: Final = "<p>Test of the web form</p><script>alert(1)</script>"
 # RecvdDate values no tolerant date parser can read.
 UNPARSEABLE_DATES: Final = (

@@ -164,6 +164,10 @@ def _canonical(series: pd.Series[Any], kind: ColumnKind) -> pd.Series[Any]:
     """Return a column in its canonical dtype (raises ValueError or TypeError)."""
     match kind:
         case ColumnKind.TEXT:
+            # pandas 3 frames already hold the "str" dtype; converting it again would
+            # re-check every value.
+            if isinstance(series.dtype, pd.StringDtype):
+                return series
             return series.astype("string")
         case ColumnKind.ENUM:
             return series.map(_plain_text, na_action="ignore").astype("string")
@@ -281,7 +285,7 @@ class PreparedFrame:
             kind = self.kinds.get(name, ColumnKind.TEXT)
             if kind is ColumnKind.TIMESTAMP and not timestamps_as_text:
                 parsed = pd.to_datetime(series, utc=True, format="ISO8601")
-                stamps = parsed.dt.to_pydatetime().to_numpy(dtype=object)
+                stamps = parsed.dt.to_pydatetime().to_numpy(dtype=object, copy=True)
                 stamps[parsed.isna().to_numpy()] = None
                 lists.append(list(stamps))
             else:

@@ -5,7 +5,7 @@ run balances):
 
 1. Per source table: read = loaded + quarantined + excluded.
 2. Per source, against the target: the lineage rows it holds equal the distinct
-   legacy ids this run loaded. Fewer means loaded records went missing; more means
+   legacy ids this run loaded (``SourceCounts.lineage_count``). Fewer means loaded records went missing; more means
    the target still holds records an earlier run loaded that the source no longer
    has. The check is skipped for dry runs (no target) and for runs cut short by
    ``--limit``, which load only part of each source.
@@ -57,8 +57,8 @@ def reconcile(
     """Return every reconciliation problem of a run, in source order.
 
     Args:
-        counts: The run's counts per source table; ``loaded_count`` is the number
-            of distinct legacy ids loaded.
+        counts: The run's counts per source table; ``lineage_count`` is the
+            number of distinct legacy ids it loaded.
         target: The target to check lineage against; None for a dry run.
         source_system: The job's source system, the first part of lineage keys.
         limited: Whether ``--limit`` cut the run short (skips the target check).
@@ -73,9 +73,8 @@ def reconcile(
     # Several mapping tables can feed one source; lineage is kept per source.
     loaded_by_source: dict[str, int] = {}
     for c in counts:
-        loaded_by_source[c.source_name] = loaded_by_source.get(c.source_name, 0) + (
-            c.loaded_count
-        )
+        loaded = loaded_by_source.get(c.source_name, 0)
+        loaded_by_source[c.source_name] = loaded + c.lineage_count
     for source_name, loaded in loaded_by_source.items():
         held = target.lineage_count(source_system, source_name)
         problem = _lineage_problem(source_name, held, loaded)

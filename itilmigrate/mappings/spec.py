@@ -231,7 +231,7 @@ class RepeatIncidents(BaseModel):
 
     rule_name: str = Field(default="repeat_incident_cluster", pattern=_SNAKE.pattern)
     group_by: list[str] = Field(default_factory=lambda: ["category"], min_length=1)
-    text: str = "description"
+    text: Literal["title", "description"] = "description"
     window: str = "14D"
     min_incidents: int = Field(default=4, ge=2)
     similarity: float = Field(default=0.85, gt=0, le=1)

@@ -25,13 +25,17 @@ import logging
 import re
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ftfy
 import numpy as np
 import pandas as pd
 from bs4 import BeautifulSoup, ParserRejectedMarkup
-from bs4.element import CData, NavigableString, PreformattedString, Stylesheet
+from bs4.element import CData, NavigableString, PageElement, PreformattedString, Tag
 from striprtf.striprtf import rtf_to_text
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +61,12 @@ _HTML_TAG = re.compile(
     re.IGNORECASE,
 )
 # Elements that start and end a line when rendered.
-_BLOCK_TAGS = (
+_BLOCK_TAGS = frozenset((
     "address", "article", "aside", "blockquote", "center", "dd", "div", "dl", "dt",
     "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
     "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table",
     "tbody", "td", "tfoot", "th", "thead", "title", "tr", "ul",
-)  # fmt: skip
+))  # fmt: skip
 # Control characters never survive cleaning, so while HTML is rendered they can
 # stand for block boundaries, <br>, and the whitespace of <pre> text, which must
 # escape the collapsing of markup whitespace.
@@ -70,7 +74,7 @@ _BLOCK = "\x00"
 _BREAK = "\x01"
 _PROTECT = str.maketrans({" ": "\x02", "\t": "\x03", "\n": "\x04"})
 _RESTORE = str.maketrans({"\x02": " ", "\x03": "\t", "\x04": "\n"})
-_PRESERVE_SPACE = ("pre", "textarea", "script")
+_PRESERVE_SPACE = frozenset(("pre", "textarea", "script"))
 _MARKUP_SPACE = re.compile(r"[ \t\n\f]+")
 _SPACES = re.compile(r" {2,}")
 _SPACE_AT_MARK = re.compile(r" *([\x00\x01]) *")
@@ -108,13 +112,12 @@ def _rtf_to_plain(value: str) -> str | None:
 
 
 def _is_content(string: NavigableString) -> bool:
-    """Tell text that is content from comments, doctypes and style rules.
+    """Tell text that is content from comments, doctypes and declarations.
 
     Script text counts as content on purpose (module docstring); CData is the one
-    preformatted string type that holds content.
+    preformatted string type that holds content. Style rules are skipped by
+    :func:`_render` with their element.
     """
-    if isinstance(string, Stylesheet):
-        return False
     return isinstance(string, CData) or not isinstance(string, PreformattedString)
 
 
@@ -130,35 +133,50 @@ def _html_to_plain(value: str) -> str | None:
     except ParserRejectedMarkup:
         return None
 
-    for style in soup.find_all("style"):
-        style.decompose()
-    for string in list(soup.find_all(string=True)):
-        if not _is_content(string):
-            continue
-        # Character references such as &#1; decode to control characters.
-        text = _CONTROL.sub("", _LINE_ENDS.sub("\n", string))
-        if string.find_parent(_PRESERVE_SPACE) is None:
-            text = _MARKUP_SPACE.sub(" ", text)
-        else:
-            text = text.translate(_PROTECT)
-        string.replace_with(text)
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before(_BLOCK)
-        tag.insert_after(_BLOCK)
-    for tag in soup.find_all("br"):
-        tag.replace_with(_BREAK)
-
-    text = "".join(
-        str(node)
-        for node in soup.descendants
-        if isinstance(node, NavigableString) and _is_content(node)
-    )
-    text = _SPACES.sub(" ", text.replace("\xa0", " "))
+    text = _SPACES.sub(" ", "".join(_render(soup)).replace("\xa0", " "))
     text = _SPACE_AT_MARK.sub(r"\1", text)
     # A block boundary breaks the line unless a <br> just did.
     text = _BLOCK_RUN.sub(lambda run: run.group(1) or _BREAK, text)
     text = _BLANK_LINES.sub("\n\n", text.strip(" ").replace(_BREAK, "\n"))
     return text.translate(_RESTORE)
+
+
+def _render(soup: BeautifulSoup) -> list[str]:
+    """Walk the parsed tree once, emitting text, marks for blocks and <br>.
+
+    An explicit stack rather than recursion: pasted e-mail threads nest deeply
+    enough to reach Python's recursion limit, and bs4's own search helpers cost
+    several times more than this walk.
+    """
+    parts: list[str] = []
+    stack: list[tuple[Iterator[PageElement], bool, bool]] = [
+        (iter(soup.contents), False, False)
+    ]
+    preserving = 0
+    while stack:
+        children, block, preserve = stack[-1]
+        node = next(children, None)
+        if node is None:
+            stack.pop()
+            parts.append(_BLOCK if block else "")
+            preserving -= preserve
+        elif isinstance(node, Tag):
+            name = node.name.lower()
+            if name == "br":
+                parts.append(_BREAK)
+            elif name != "style":
+                block, preserve = name in _BLOCK_TAGS, name in _PRESERVE_SPACE
+                parts.append(_BLOCK if block else "")
+                preserving += preserve
+                stack.append((iter(node.contents), block, preserve))
+        elif isinstance(node, NavigableString) and _is_content(node):
+            # Character references such as &#1; decode to control characters.
+            text = _CONTROL.sub("", _LINE_ENDS.sub("\n", node))
+            if preserving:
+                parts.append(text.translate(_PROTECT))
+            else:
+                parts.append(_MARKUP_SPACE.sub(" ", text))
+    return parts
 
 
 @dataclass(slots=True)

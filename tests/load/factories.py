@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from itilmigrate.entities import (
     LINEAGE_COLUMNS,
@@ -95,7 +97,7 @@ def make_frame(table: str, n: int, **overrides: Any) -> pd.DataFrame:
     for column in table_columns(table):
         if column in overrides:
             value = overrides[column]
-            data[column] = list(value) if _is_sequence(value) else [value] * n
+            data[column] = value if _is_sequence(value) else [value] * n
         else:
             data[column] = [_value(table, column, kinds[column], i) for i in range(n)]
     frame = pd.DataFrame(data)
@@ -106,7 +108,9 @@ def make_frame(table: str, n: int, **overrides: Any) -> pd.DataFrame:
 
 
 def _is_sequence(value: Any) -> bool:
-    return isinstance(value, Sequence | pd.Series) and not isinstance(value, str)
+    if isinstance(value, str):
+        return False
+    return isinstance(value, Sequence | pd.Series | np.ndarray | ExtensionArray)
 
 
 def make_incident_frame(n: int, **overrides: Any) -> pd.DataFrame:

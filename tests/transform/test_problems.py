@@ -223,6 +223,15 @@ def test_find_repeat_clusters_values_containing_separator_stay_apart():
     ]
 
 
+def test_find_repeat_clusters_without_group_columns_uses_one_group():
+    clusters = find(hand_built_frame(), group_columns=[], min_size=3)
+
+    assert [(c.group_key, c.member_ids) for c in clusters] == [
+        ("", ("i01", "i02", "i03", "i04")),
+        ("", ("i07", "i08", "i09", "i11")),
+    ]
+
+
 def test_find_repeat_clusters_empty_frame_gives_no_clusters():
     assert find(incidents([])) == []
 

@@ -150,6 +150,16 @@ def test_clean_text_unparseable_rtf_keeps_markup_and_warns(caplog):
     ]
 
 
+def test_clean_text_html_rejected_by_parser_keeps_markup_and_warns(caplog):
+    caplog.set_level(logging.WARNING, logger="itilmigrate.transform.text")
+    markup = "<p>Printer jammed<![ foo [ bar"
+
+    assert clean_one(markup) == (markup, False)
+    assert [record.getMessage() for record in caplog.records] == [
+        "markup kept unconverted in text values count=1"
+    ]
+
+
 @given(st.lists(st.one_of(st.none(), st.text()), max_size=5))
 def test_clean_text_any_string_gives_text_or_none(values):
     result = clean_text(pd.Series(values, dtype=object))
