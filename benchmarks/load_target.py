@@ -29,6 +29,8 @@ from itilmigrate.load import SqlTarget
 from itilmigrate.run import EntityBatch, RunContext, RunSummary
 
 RUN_ID = "20260101T000000Z-bench0"
+CLOSED_SHARE = 0.9
+MAJOR_SHARE = 0.01
 
 
 def make_incidents(rows: int, seed: int = 7) -> pd.DataFrame:
@@ -39,7 +41,7 @@ def make_incidents(rows: int, seed: int = 7) -> pd.DataFrame:
         rng.integers(0, 10 * 365 * 86400, rows), unit="s"
     )
     resolved = opened + pd.to_timedelta(rng.integers(60, 86400 * 10, rows), unit="s")
-    closed = pd.Series(resolved).where(rng.random(rows) < 0.9)
+    closed = pd.Series(resolved).where(rng.random(rows) < CLOSED_SHARE)
     words = np.array(["printer", "vpn", "password", "outlook", "laptop", "sap", "wifi"])
     text = pd.Series(words[rng.integers(0, len(words), rows)]).str.cat(
         pd.Series(keys), sep=" issue reported by user #"
@@ -81,7 +83,7 @@ def make_incidents(rows: int, seed: int = 7) -> pd.DataFrame:
         "reassignment_count": 0,
         "reopen_count": pd.array([None] * rows, dtype="Int64"),
         "classification_rule": "incident.default",
-        "major": rng.random(rows) < 0.01,
+        "major": rng.random(rows) < MAJOR_SHARE,
     }
     frame = pd.DataFrame(data)
     return frame[table_columns("incident")]
@@ -92,9 +94,9 @@ def batches(frame: pd.DataFrame, batch_size: int, run_id: str) -> list[EntityBat
     result = []
     for seq, start in enumerate(range(0, len(frame), batch_size), start=1):
         part = frame.iloc[start : start + batch_size].reset_index(drop=True)
-        lineage = part[["source_system", "source_name", "legacy_id", "entity_id"]].assign(
-            entity_type="incident"
-        )[list(LINEAGE_COLUMNS)]
+        lineage = part[
+            ["source_system", "source_name", "legacy_id", "entity_id"]
+        ].assign(entity_type="incident")[list(LINEAGE_COLUMNS)]
         result.append(
             EntityBatch(
                 batch_id=f"{run_id}:{seq:05d}",
@@ -106,7 +108,9 @@ def batches(frame: pd.DataFrame, batch_size: int, run_id: str) -> list[EntityBat
     return result
 
 
-def timed_run(url: str, frame: pd.DataFrame, batch_size: int) -> tuple[float, dict[str, int]]:
+def timed_run(
+    url: str, frame: pd.DataFrame, batch_size: int
+) -> tuple[float, dict[str, int]]:
     """Run one full load through a fresh SqlTarget; return seconds and counts."""
     target = SqlTarget(url)
     run = RunContext.start()
@@ -138,7 +142,9 @@ def timed_run(url: str, frame: pd.DataFrame, batch_size: int) -> tuple[float, di
     return elapsed, counts
 
 
-def report(backend: str, phase: str, rows: int, seconds: float, counts: dict[str, int]) -> None:
+def report(
+    backend: str, phase: str, rows: int, seconds: float, counts: dict[str, int]
+) -> None:
     """Print one result line."""
     print(
         f"{backend:<10} {phase:<15} rows={rows:>7} seconds={seconds:7.2f} "
@@ -163,14 +169,18 @@ def main() -> None:
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
     parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument("--mariadb", default=None, help="also benchmark this MariaDB URL")
+    parser.add_argument(
+        "--mariadb", default=None, help="also benchmark this MariaDB URL"
+    )
     args = parser.parse_args()
 
     frame = make_incidents(args.rows)
     print(f"rows={args.rows} batch_size={args.batch_size} columns={frame.shape[1]}")
 
     with tempfile.TemporaryDirectory() as folder:
-        bench("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}", frame, args.batch_size)
+        bench(
+            "sqlite", f"sqlite:///{Path(folder) / 'bench.db'}", frame, args.batch_size
+        )
 
     if not args.skip_postgres:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -192,7 +202,12 @@ def main() -> None:
             conn.exec_driver_sql(f"CREATE DATABASE {database}")
         try:
             url = sa.make_url(args.mariadb).set(database=database)
-            bench("mariadb", url.render_as_string(hide_password=False), frame, args.batch_size)
+            bench(
+                "mariadb",
+                url.render_as_string(hide_password=False),
+                frame,
+                args.batch_size,
+            )
         finally:
             with admin.begin() as conn:
                 conn.exec_driver_sql(f"DROP DATABASE {database}")

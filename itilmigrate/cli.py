@@ -205,7 +205,7 @@ def run(
 )
 @click.option(
     "--calls",
-    type=click.IntRange(min=100, max=1_000_000),
+    type=click.IntRange(min=200, max=1_000_000),
     default=10_000,
     show_default=True,
     help="Calls in the generated HEAT database.",

@@ -13,6 +13,8 @@ from typing import IO, TYPE_CHECKING, Any
 from itilmigrate.compliance_checks.findings import Finding, Severity
 from itilmigrate.errors import mask_secrets
 
+QUARANTINE_TABLE = "quarantine"
+
 if TYPE_CHECKING:
     from itilmigrate.records import QuarantinedRecord
     from itilmigrate.run import RunSummary
@@ -52,16 +54,27 @@ def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
         "elapsed_seconds": round(elapsed, 3) if elapsed is not None else None,
         "balanced": summary.balanced,
         "tables": tables,
-        "target_changes": {
-            "inserted": dict(sorted(summary.load.inserted.items())),
-            "updated": dict(sorted(summary.load.updated.items())),
-            "unchanged": dict(sorted(summary.load.unchanged.items())),
-            "deleted": dict(sorted(summary.load.deleted.items())),
-            "inserted_total": summary.load.inserted_count,
-            "updated_total": summary.load.updated_count,
-        },
+        "target_changes": _changes(summary),
         "dst_adjusted": dict(sorted(summary.dst_adjusted.items())),
         "reconciliation_problems": list(summary.reconciliation_problems),
+    }
+
+
+def _changes(summary: RunSummary) -> dict[str, Any]:
+    """Rows written per target table; quarantine rows are an audit trail, kept apart."""
+    load = summary.load
+
+    def entities(counts: dict[str, int]) -> dict[str, int]:
+        return {t: n for t, n in sorted(counts.items()) if t != QUARANTINE_TABLE}
+
+    return {
+        "inserted": entities(load.inserted),
+        "updated": entities(load.updated),
+        "unchanged": entities(load.unchanged),
+        "deleted": entities(load.deleted),
+        "inserted_total": sum(entities(load.inserted).values()),
+        "updated_total": sum(entities(load.updated).values()),
+        "quarantine_written": load.inserted.get(QUARANTINE_TABLE, 0),
     }
 
 

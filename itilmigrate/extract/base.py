@@ -351,6 +351,23 @@ def to_text(value: object) -> str | None:
     return form(value)
 
 
+def _text_column(values: tuple[Any, ...]) -> Sequence[str | None]:
+    """Return one column of database values as text, converting as little as possible."""
+    kinds = set(map(type, values))
+    has_none = type(None) in kinds
+    kinds.discard(type(None))
+    if kinds <= {str}:
+        return values
+    # Columns of a typed database hold one type: convert with one formatter,
+    # mapped in C when the column has no NULL.
+    if len(kinds) == 1 and (form := _TEXT_FORM_BY_TYPE.get(kinds.pop())) is not None:
+        if not has_none:
+            return list(map(form, values))
+        return [None if value is None else form(value) for value in values]
+    # SQLite columns may mix types from row to row.
+    return [to_text(value) for value in values]
+
+
 def frame_from_rows(
     rows: Sequence[Sequence[Any]], columns: Sequence[str]
 ) -> pd.DataFrame:
@@ -358,12 +375,7 @@ def frame_from_rows(
     data = np.empty((len(rows), len(columns)), dtype=object)
     if rows:
         for index, values in enumerate(zip(*rows, strict=True)):
-            # Text columns, the common case, pass through untouched; only other
-            # types pay for a conversion call.
-            data[:, index] = [
-                value if value is None or type(value) is str else to_text(value)
-                for value in values
-            ]
+            data[:, index] = _text_column(values)
     return pd.DataFrame(data, columns=list(columns), dtype=object, copy=False)
 
 

@@ -234,10 +234,14 @@ class SqlSource:
         size: int,
     ) -> Iterator[pd.DataFrame]:
         try:
-            with self._engine.connect() as connection:
-                result = connection.execution_options(
+            with (
+                self._engine.connect() as connection,
+                # Closing the result before the connection matters when a reader
+                # stops early: PyMySQL must drain its streaming cursor first.
+                connection.execution_options(
                     stream_results=True, yield_per=size
-                ).execute(statement)
+                ).execute(statement) as result,
+            ):
                 for rows in result.partitions():
                     logger.debug("batch read table=%s rows=%d", table, len(rows))
                     yield frame_from_rows(rows, columns)

@@ -312,9 +312,8 @@ def _plan_clusters(
         theme = cluster % len(voc.CLUSTER_THEMES)
         variants = len(voc.CLUSTER_THEMES[theme][1])
         anchor = int(rng.integers(first, last))
-        anchor -= max(
-            0, (FIRST_DAY + timedelta(days=anchor)).weekday() - 4
-        )  # a weekday
+        weekday = (FIRST_DAY + timedelta(days=anchor)).weekday()
+        anchor -= max(0, weekday - 4)  # a weekend start moves back to Friday
         size = 4 + int(rng.integers(0, 3))
         offsets = np.sort(rng.integers(0, 4, size))
         members = []

@@ -28,13 +28,14 @@ _MEMO_COLUMNS = {CALLLOG: "CallDesc", JOURNAL: "EntryText"}
 
 
 def _placeholders(paramstyle: str, count: int) -> str:
+    """Return the VALUES placeholders in the driver's own parameter style."""
     if paramstyle == "qmark":
         return ", ".join("?" * count)
-    if paramstyle == "numeric":
-        return ", ".join(f":{index + 1}" for index in range(count))
     if paramstyle == "named":
         return ", ".join(f":p{index}" for index in range(count))
-    return ", ".join(["%s"] * count)
+    if paramstyle in ("format", "pyformat"):
+        return ", ".join(["%s"] * count)
+    raise ValueError(f"Parameter style {paramstyle!r} is not supported.")
 
 
 class SqlSink:

@@ -367,9 +367,13 @@ def prepare_lineage(
 ) -> PreparedFrame:
     """Canonicalise a lineage frame and hash it with its entities' hashes.
 
+    An empty frame may come without columns (a batch that only quarantined).
+
     Raises:
-        TargetError: The frame lacks one of the lineage columns.
+        TargetError: A non-empty frame lacks one of the lineage columns.
     """
+    if lineage.empty:
+        lineage = pd.DataFrame({name: [] for name in LINEAGE_COLUMNS}, dtype=object)
     missing = sorted(set(LINEAGE_COLUMNS) - set(lineage.columns))
     if missing:
         raise TargetError(f"Lineage frame lacks columns {missing}.", batch_id=batch_id)

@@ -5,10 +5,10 @@ run balances):
 
 1. Per source table: read = loaded + quarantined + excluded.
 2. Per source, against the target: the lineage rows it holds equal the distinct
-   legacy ids this run loaded (``SourceCounts.lineage_count``). Fewer means loaded records went missing; more means
-   the target still holds records an earlier run loaded that the source no longer
-   has. The check is skipped for dry runs (no target) and for runs cut short by
-   ``--limit``, which load only part of each source.
+   legacy ids this run loaded (``SourceCounts.lineage_count``). Fewer means loaded
+   records went missing; more means the target still holds records an earlier run
+   loaded that the source no longer has. The check is skipped for dry runs (no
+   target) and for runs cut short by ``--limit``, which load part of each source.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ def _lineage_problem(source_name: str, held: int, loaded: int) -> str | None:
     if held > loaded:
         return (
             f"Source {source_name!r}: the target holds lineage for {held} legacy ids "
-            f"but this run loaded {loaded}; {held - loaded} were loaded by an earlier "
-            "run and are no longer in the source."
+            f"but this run loaded {loaded}; {held - loaded} of them came from an "
+            "earlier run and are no longer in the source."
         )
     return None
 

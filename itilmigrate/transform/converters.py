@@ -53,8 +53,9 @@ _NAT = np.datetime64("NaT", "ns")
 _NS_PER_SECOND = 1_000_000_000
 _MAX_PIVOT = 100
 
-# A directive %y that is not an escaped literal "%%y".
+# A directive %y (or %z, %Z) that is not an escaped literal such as "%%y".
 _TWO_DIGIT_YEAR = re.compile(r"(?<!%)(?:%%)*%y")
+_ZONE_DIRECTIVE = re.compile(r"(?<!%)(?:%%)*%[zZ]")
 
 # A leading integer, optionally written as "3.0", followed by the end or by a
 # separator: lookup tables export priorities as "2 - Medium" or "2: Medium".
@@ -159,6 +160,13 @@ def _check_timestamp_options(
         raise ValueError("At least one date format is required.")
     if not time_formats:
         raise ValueError("At least one time format is required.")
+    zoned = [fmt for fmt in [*formats, *time_formats] if _ZONE_DIRECTIVE.search(fmt)]
+    if zoned:
+        # Legacy texts are zoneless; their zone comes from the mapping definition.
+        raise ValueError(
+            f"Date format {zoned[0]!r} reads a zone (%z or %Z), which is not "
+            "supported.\nhint: drop it and set the source time zone instead."
+        )
     uses_two_digit = [fmt for fmt in formats if _TWO_DIGIT_YEAR.search(fmt)]
     if uses_two_digit and two_digit_year_pivot is None:
         raise ValueError(
@@ -272,7 +280,7 @@ def _parse_times(
         if pending.empty:
             break
         parsed = pd.to_datetime(pending, format=fmt, errors="coerce")
-        ok = parsed.notna().to_numpy()
+        ok = _in_range(parsed)
         index = pd.DatetimeIndex(parsed[ok]).as_unit("ns")
         result[pending.index.to_numpy()[ok]] = (index - index.normalize()).to_numpy()
         pending = pending[~ok]
@@ -399,7 +407,8 @@ def parse_timestamps(
 
     Raises:
         ValueError: If the options are invalid (no formats, ``%y`` without a pivot,
-            an unknown zone or policy, or ``times`` of another length).
+            a format reading a zone, an unknown zone or policy, or ``times`` of
+            another length).
     """
     _check_timestamp_options(
         formats, time_formats, two_digit_year_pivot, nonexistent, ambiguous

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from rapidfuzz import fuzz, process
 
@@ -174,66 +175,34 @@ def find_repeat_clusters(
         time_column=time_column,
         id_column=id_column,
     )
-    window_ns = pd.Timedelta(window).as_unit("ns").value
-    cutoff = similarity * 100
     opened_ns = work["opened_ns"].to_numpy(dtype=np.int64)
     normalised = work["normalised"].to_list()
     texts = work["text"].to_list()
-    group_codes = work["group_code"].to_numpy()
-    boundaries = np.flatnonzero(np.diff(group_codes)) + 1
-
-    found: list[tuple[int, _OpenCluster]] = []
+    boundaries = np.flatnonzero(np.diff(work["group_code"].to_numpy())) + 1
     starts = [0, *boundaries.tolist()]
     ends = [*boundaries.tolist(), len(work)]
-    for start, end in zip(starts, ends, strict=True):
-        live: list[_OpenCluster] = []
-        live_texts: list[str] = []
-        for position in range(start, end):
-            now = opened_ns[position]
-            # Clusters open in time order, so the expired ones are a prefix.
-            expired = 0
-            while expired < len(live) and now - live[expired].first_ns > window_ns:
-                expired += 1
-            if expired:
-                found.extend((start, cluster) for cluster in live[:expired])
-                del live[:expired], live_texts[:expired]
-
-            match = None
-            if live:
-                match = process.extractOne(
-                    normalised[position],
-                    live_texts,
-                    scorer=fuzz.token_set_ratio,
-                    processor=None,
-                    score_cutoff=cutoff,
-                )
-            if match is not None:
-                live[match[2]].member_positions.append(position)
-            else:
-                live.append(
-                    _OpenCluster(first_ns=now, representative_text=texts[position])
-                )
-                live[-1].member_positions.append(position)
-                live_texts.append(normalised[position])
-        found.extend((start, cluster) for cluster in live)
+    window_ns = pd.Timedelta(window).as_unit("ns").value
 
     entity_ids = work["entity_id"].to_list()
     group_keys = work["group_key"].to_list()
-    clusters = [
-        Cluster(
-            group_key=group_keys[start],
-            member_ids=tuple(entity_ids[p] for p in cluster.member_positions),
-            first_opened_at=pd.Timestamp(
-                opened_ns[cluster.member_positions[0]], tz="UTC"
-            ),
-            last_opened_at=pd.Timestamp(
-                opened_ns[cluster.member_positions[-1]], tz="UTC"
-            ),
-            representative_text=cluster.representative_text,
-        )
-        for start, cluster in found
-        if len(cluster.member_positions) >= min_size
-    ]
+    clusters: list[Cluster] = []
+    for start, end in zip(starts, ends, strict=True):
+        for found in _cluster_group(
+            range(start, end), opened_ns, normalised, texts, window_ns, similarity * 100
+        ):
+            if len(found.member_positions) < min_size:
+                continue
+            first, last = found.member_positions[0], found.member_positions[-1]
+            clusters.append(
+                Cluster(
+                    group_key=group_keys[start],
+                    member_ids=tuple(entity_ids[p] for p in found.member_positions),
+                    first_opened_at=pd.Timestamp(opened_ns[first], tz="UTC"),
+                    last_opened_at=pd.Timestamp(opened_ns[last], tz="UTC"),
+                    representative_text=found.representative_text,
+                )
+            )
+
     clusters.sort(key=lambda c: (c.group_key, c.first_opened_at, c.member_ids[0]))
     logger.debug(
         "repeat clusters found incidents=%d groups=%d clusters=%d",
@@ -242,3 +211,46 @@ def find_repeat_clusters(
         len(clusters),
     )
     return clusters
+
+
+def _cluster_group(
+    positions: range,
+    opened_ns: npt.NDArray[np.int64],
+    normalised: list[str],
+    texts: list[str],
+    window_ns: int,
+    cutoff: float,
+) -> list[_OpenCluster]:
+    """Cluster the incidents of one group, given in time order, in a single pass."""
+    closed: list[_OpenCluster] = []
+    live: list[_OpenCluster] = []
+    live_texts: list[str] = []
+    for position in positions:
+        now = int(opened_ns[position])
+        # Clusters open in time order, so the expired ones are a prefix of `live`;
+        # dropping them keeps each comparison to the clusters still open.
+        expired = 0
+        while expired < len(live) and now - live[expired].first_ns > window_ns:
+            expired += 1
+        if expired:
+            closed.extend(live[:expired])
+            del live[:expired], live_texts[:expired]
+
+        # extractOne keeps the first of equal scores: ties go to the oldest cluster.
+        match = None
+        if live:
+            match = process.extractOne(
+                normalised[position],
+                live_texts,
+                scorer=fuzz.token_set_ratio,
+                processor=None,
+                score_cutoff=cutoff,
+            )
+        if match is None:
+            target = _OpenCluster(first_ns=now, representative_text=texts[position])
+            live.append(target)
+            live_texts.append(normalised[position])
+        else:
+            target = live[match[2]]
+        target.member_positions.append(position)
+    return closed + live

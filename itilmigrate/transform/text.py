@@ -197,7 +197,8 @@ class _Cleaner:
         if converted is None:
             # LIMITATION: RTF that striprtf cannot parse, and HTML that the parser
             # rejects, is not converted.
-            # When: a memo holds malformed RTF control words or Mac code-page fonts.
+            # When: a memo holds malformed RTF control words, Mac code-page fonts or
+            # a broken "<![" section in HTML.
             # Then: the text keeps its markup (nothing is lost), counted in a warning.
             self.unconverted_count += 1
         else:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -11,6 +11,9 @@ from itilmigrate.load.sql_target import SqlTarget
 from itilmigrate.run import RunContext, RunSummary
 
 from .factories import RUN_ID
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,8 +47,12 @@ _FIXED: dict[str, Any] = {
 
 
 def entity_key(table: str, index: int) -> str:
-    """Return the legacy key of row ``index`` of a factory frame."""
-    return f"{1000 + index}"
+    """Return the legacy key of row ``index`` of a factory frame.
+
+    Incidents and service requests share keys, so a request frame can stand for
+    incidents whose classification changed; problems get keys of their own.
+    """
+    return f"{5000 + index}" if table == "problem" else f"{1000 + index}"
 
 
 def make_entity_id(table: str, index: int) -> str:
@@ -57,23 +61,23 @@ def make_entity_id(table: str, index: int) -> str:
     return entity_id(SOURCE_SYSTEM, kind, entity_key(table, index))
 
 
+# Columns whose value follows from the table and the row position.
+_BY_NAME: dict[str, Callable[[str, int], Any]] = {
+    "entity_id": make_entity_id,
+    "source_system": lambda table, i: SOURCE_SYSTEM,
+    "source_name": lambda table, i: SOURCE_NAMES.get(table, table),
+    "legacy_id": entity_key,
+    "record_legacy_id": entity_key,
+    "run_id": lambda table, i: RUN_ID,
+    "record_id": lambda table, i: make_entity_id("incident", i),
+    "problem_id": lambda table, i: make_entity_id("problem", i),
+    "incident_id": lambda table, i: make_entity_id("incident", i),
+}
+
+
 def _value(table: str, column: str, kind: ColumnKind, index: int) -> Any:
-    if column == "entity_id":
-        return make_entity_id(table, index)
-    if column == "source_system":
-        return SOURCE_SYSTEM
-    if column == "source_name":
-        return SOURCE_NAMES.get(table, table)
-    if column in ("legacy_id", "record_legacy_id"):
-        return entity_key(table, index)
-    if column == "run_id":
-        return RUN_ID
-    if column == "record_id":
-        return make_entity_id("incident", index)
-    if column == "problem_id":
-        return make_entity_id("problem", index)
-    if column == "incident_id":
-        return make_entity_id("incident", index)
+    if column in _BY_NAME:
+        return _BY_NAME[column](table, index)
     if column in _FIXED:
         return _FIXED[column]
     match kind:

@@ -64,7 +64,9 @@ def test_prepare_frame_typed_columns_hash_as_documented():
         assignee_id=[None],
         assigned_by_id=[None],
         seq=[3],
-        assigned_at=[datetime(2024, 3, 1, 10, 15, 30, 250, tzinfo=timezone(timedelta(hours=2)))],
+        assigned_at=[
+            datetime(2024, 3, 1, 10, 15, 30, 250, tzinfo=timezone(timedelta(hours=2)))
+        ],
         acknowledged_at=[None],
         resolved_at=[None],
         resolution=["fixed\\done"],
@@ -245,7 +247,9 @@ def test_prepare_batch_lineage_hash_follows_its_entity():
     assert first.lineage.rows(columns=["run_id", "first_run_id"])[0] == (RUN_ID, RUN_ID)
 
 
-def test_dry_run_target_counts_what_would_be_written(tmp_path, run_context, run_summary):
+def test_dry_run_target_counts_what_would_be_written(
+    tmp_path, run_context, run_summary
+):
     target = DryRunTarget()
     target.prepare(run_context, run_summary)
     frames = {"incident": make_incident_frame(3), "person": make_frame("person", 2)}
@@ -306,3 +310,18 @@ def test_open_target_bad_url_raises_config_error(url, message):
 def test_register_target_duplicate_backend_raises():
     with pytest.raises(MigrationError, match="registered twice"):
         register_target("*")(SqlTarget)
+
+
+def test_prepare_batch_empty_lineage_without_columns_is_accepted():
+    batch = make_batch({}, lineage=pd.DataFrame(), quarantined=[make_quarantined()])
+
+    prepared = prepare_batch(batch)
+
+    assert len(prepared.lineage) == 0
+
+
+def test_prepare_batch_lineage_missing_column_raises_target_error():
+    lineage = pd.DataFrame({"legacy_id": ["1"], "entity_id": ["x"]})
+
+    with pytest.raises(TargetError, match="Lineage frame lacks columns"):
+        prepare_batch(make_batch({}, lineage=lineage))

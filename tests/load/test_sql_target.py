@@ -31,7 +31,9 @@ RUN_2 = "20260201T000000Z-bbbbbb"
 def _rows(target: SqlTarget, table, *columns: str) -> list[tuple]:
     selected = [table.c[name] for name in columns]
     with target.engine.connect() as conn:
-        return [tuple(row) for row in conn.execute(select(*selected).order_by(*selected))]
+        return [
+            tuple(row) for row in conn.execute(select(*selected).order_by(*selected))
+        ]
 
 
 def _count(target: SqlTarget, table: str) -> int:
@@ -183,9 +185,10 @@ def test_load_batch_lineage_many_rows_to_one_entity(sqlite_target):
     assert second.unchanged == {"person": 1, "lineage": 3}
     assert sqlite_target.lineage_count("heat", "Subset") == 3
     assert sqlite_target.lineage_count("heat", "CallLog") == 0
-    assert _rows(sqlite_target, LINEAGE, "entity_id", "run_id", "first_run_id") == [
-        (person.loc[0, "entity_id"], RUN_ID, RUN_ID)
-    ] * 3
+    assert (
+        _rows(sqlite_target, LINEAGE, "entity_id", "run_id", "first_run_id")
+        == [(person.loc[0, "entity_id"], RUN_ID, RUN_ID)] * 3
+    )
 
 
 def test_load_batch_updated_lineage_keeps_first_run_id(
@@ -196,7 +199,9 @@ def test_load_batch_updated_lineage_keeps_first_run_id(
     )
     later = SqlTarget(sqlite_url)
     later.prepare(
-        RunContext(run_id=RUN_2, started_at=run_context.started_at, now=run_context.now),
+        RunContext(
+            run_id=RUN_2, started_at=run_context.started_at, now=run_context.now
+        ),
         run_summary,
     )
 
@@ -211,8 +216,12 @@ def test_load_batch_updated_lineage_keeps_first_run_id(
 
 def test_load_batch_problem_incident_rule_change_updates_one_link(sqlite_target):
     links = make_frame("problem_incident", 3)
-    sqlite_target.load_batch(make_batch({"problem_incident": links}), source_system="heat")
-    changed = make_frame("problem_incident", 3, rule=["rule 0", "rule 1", "same caller"])
+    sqlite_target.load_batch(
+        make_batch({"problem_incident": links}), source_system="heat"
+    )
+    changed = make_frame(
+        "problem_incident", 3, rule=["rule 0", "rule 1", "same caller"]
+    )
 
     stats = sqlite_target.load_batch(
         make_batch({"problem_incident": changed}), source_system="heat"
@@ -288,7 +297,9 @@ def test_load_batch_database_error_rolls_back_whole_batch(sqlite_target):
 @pytest.fixture
 def locked_sqlite(sqlite_target, sqlite_url):
     """An exclusive lock on the target file, held by another connection."""
-    holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    holder = sqlite3.connect(
+        sqlite_url.removeprefix("sqlite:///"), isolation_level=None
+    )
     holder.execute("BEGIN EXCLUSIVE")
     yield holder
     if holder.in_transaction:
@@ -369,7 +380,9 @@ def test_finish_records_counts_status_and_end(sqlite_target, run_summary):
     )
     run_summary.load.inserted["incident"] = 2
     run_summary.status = "succeeded"
-    run_summary.finished_at = datetime(2026, 1, 2, 4, 0, tzinfo=timezone(timedelta(hours=1)))
+    run_summary.finished_at = datetime(
+        2026, 1, 2, 4, 0, tzinfo=timezone(timedelta(hours=1))
+    )
 
     sqlite_target.finish(run_summary)
 
@@ -392,7 +405,12 @@ def test_finish_records_counts_status_and_end(sqlite_target, run_summary):
                 "balanced": True,
             }
         ],
-        "load": {"inserted": {"incident": 2}, "updated": {}, "unchanged": {}, "deleted": {}},
+        "load": {
+            "inserted": {"incident": 2},
+            "updated": {},
+            "unchanged": {},
+            "deleted": {},
+        },
         "dst_adjusted": {},
         "reconciliation_problems": [],
     }
@@ -416,7 +434,9 @@ def test_prepare_unreachable_server_raises_target_error_without_password(
     assert caught.value.exit_code == 4
 
 
-def test_sql_target_missing_sqlite_folder_is_created(tmp_path, run_context, run_summary):
+def test_sql_target_missing_sqlite_folder_is_created(
+    tmp_path, run_context, run_summary
+):
     url = f"sqlite:///{tmp_path / 'a' / 'b' / 'itil.db'}"
 
     target = SqlTarget(url)
@@ -447,9 +467,7 @@ def test_prepare_table_from_older_contract_raises_target_error(
     titles=st.lists(
         st.one_of(
             st.none(),
-            st.text(
-                alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20
-            ),
+            st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=20),
             st.sampled_from(["\\N", "\x1f", "\\", "a\x1fb", ""]),
         ),
         min_size=1,

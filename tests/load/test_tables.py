@@ -62,7 +62,9 @@ def test_metadata_has_no_foreign_keys():
             id="assignment",
         ),
         pytest.param(
-            "work_note", {("source_system", "legacy_id"), ("record_id",)}, id="work-note"
+            "work_note",
+            {("source_system", "legacy_id"), ("record_id",)},
+            id="work-note",
         ),
         pytest.param("problem_incident", set(), id="link"),
     ],
@@ -119,4 +121,6 @@ def test_migration_tables_have_agreed_columns():
 
 
 def test_entity_classes_map_each_entity_table():
-    assert {name: cls.__table__ for name, cls in ENTITY_CLASSES.items()} == ENTITY_TABLES
+    assert {
+        name: cls.__table__ for name, cls in ENTITY_CLASSES.items()
+    } == ENTITY_TABLES

@@ -327,6 +327,10 @@ def test_parse_timestamps_escaped_percent_y_needs_no_pivot():
             {"two_digit_year_pivot": 101}, "between 0 and 100", id="pivot-out-of-range"
         ),
         pytest.param(
+            {"formats": ["%Y-%m-%dT%H:%M:%S%z"]}, "reads a zone", id="zone-in-format"
+        ),
+        pytest.param({"time_formats": ["%H:%M %Z"]}, "reads a zone", id="zone-in-time"),
+        pytest.param(
             {"nonexistent": "drop"}, "nonexistent must be", id="bad-gap-policy"
         ),
         pytest.param(
