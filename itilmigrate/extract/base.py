@@ -352,7 +352,7 @@ def to_text(value: object) -> str | None:
 
 
 def _text_column(values: tuple[Any, ...]) -> Sequence[str | None]:
-    """Return one column of database values as text, converting as little as possible."""
+    """Return one column of database values as text, converting only what is not."""
     kinds = set(map(type, values))
     has_none = type(None) in kinds
     kinds.discard(type(None))

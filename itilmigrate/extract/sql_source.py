@@ -212,16 +212,29 @@ class SqlSource:
         self.close()
 
     def check_connection(self) -> None:
-        """Connect once, so that a bad URL or login fails before any work starts.
+        """Connect once, so that a bad URL, login or schema fails before any work.
 
         Raises:
-            SourceError: the database cannot be reached or refuses the login.
+            SourceError: the database cannot be reached, refuses the login or has
+                no such schema.
         """
         try:
             with self._engine.connect():
                 pass
         except SQLAlchemyError as exc:
             raise self._error("Cannot connect to the database", exc) from exc
+        if self._schema is None:
+            return
+        try:
+            schemas = inspect(self._engine).get_schema_names()
+        except SQLAlchemyError as exc:
+            raise self._error("Cannot list the schemas", exc) from exc
+        if self._schema not in schemas:
+            raise SourceError(
+                f"No schema {self._schema!r} in the database ({self._where}); it has "
+                f"{sorted(schemas)[:20]}.",
+                source_name=self.source_name,
+            )
 
     def _table(self, name: str) -> TableClause:
         return table(name, schema=self._schema)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from itilmigrate.mappings.spec import Condition, FieldMapping, MappingDefinition
 
 KEY_SEPARATOR = "|"
+NUL_SYMBOL = "\u2400"
 
 
 def raw(df: pd.DataFrame, columns: Mapping[str, str], name: str) -> pd.Series:
@@ -193,8 +194,13 @@ def convert_field(
         values = parsed_bool
     elif kind == "text":
         cleaned = text.clean_text(values)
-        original = values
+        # The original text is kept as read, except NUL: PostgreSQL text cannot
+        # hold it, so it is stored as the visible symbol U+2400 instead.
+        original = values.str.replace("\x00", NUL_SYMBOL, regex=False)
         values = cleaned.text
+    elif kind in ("code", "customer_ref", "group_ref", "staff_ref"):
+        # NUL in a code or name is noise from the legacy client, never data.
+        values = values.str.replace("\x00", "", regex=False)
     if spec.required:
         problems.add(
             values.isna(),

@@ -195,11 +195,9 @@ class _Cleaner:
         else:
             converted = text
         if converted is None:
-            # LIMITATION: RTF that striprtf cannot parse, and HTML that the parser
-            # rejects, is not converted.
-            # When: a memo holds malformed RTF control words, Mac code-page fonts or
-            # a broken "<![" section in HTML.
-            # Then: the text keeps its markup (nothing is lost), counted in a warning.
+            # LIMITATION: RTF or HTML that its parser rejects is not converted.
+            # When: malformed RTF control words, Mac code-page fonts, broken "<![".
+            # Then: the text keeps its markup (nothing is lost); one warning counts it.
             self.unconverted_count += 1
         else:
             text = converted

@@ -478,6 +478,18 @@ def test_csv_source_changed_file_raises_source_error(tmp_path: Path) -> None:
 # -- tables and errors ---------------------------------------------------------
 
 
+def test_csv_source_delimiter_applies_to_every_file_limitation(tmp_path: Path) -> None:
+    # Pins the LIMITATION in CsvSource.__init__: one delimiter for all files.
+    _write(tmp_path / "semicolons.csv", "a;b\n1;2\n")
+    _write(tmp_path / "commas.csv", "a,b\n1,2\n")
+
+    source = _open(tmp_path, delimiter=";")
+
+    assert source.columns("semicolons") == ["a", "b"]
+    assert source.columns("commas") == ["a,b"]
+    assert _read_all(source, "commas") == [{"a,b": "1,2"}]
+
+
 def test_csv_source_folder_lists_and_resolves_tables(tmp_path: Path) -> None:
     _write(tmp_path / "CallLog.csv", "CallID\n1\n")
     _write(tmp_path / "asgnmnt.csv", "CallID\n1\n")

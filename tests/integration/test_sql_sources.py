@@ -176,6 +176,20 @@ def test_sql_source_postgresql_limit_stops_early(pg_schema: str) -> None:
     ]
 
 
+def test_sql_source_postgresql_missing_schema_raises_source_error() -> None:
+    _server(PG_URL)
+    spec = SqlSourceSpec.model_validate({"url": PG_URL, "schema": "itm_no_such_schema"})
+
+    with pytest.raises(SourceError) as caught:
+        open_source(spec, source_name="heat")
+
+    assert caught.value.exit_code is ExitCode.IO
+    assert str(caught.value).startswith(
+        f"Source 'heat': No schema 'itm_no_such_schema' in the database ({PG_URL}); "
+        "it has "
+    )
+
+
 def test_sql_source_postgresql_wrong_database_raises_source_error() -> None:
     _server(PG_URL)
     url = "postgresql+psycopg://postgres:s3cret@127.0.0.1:5432/itm_no_such_database"

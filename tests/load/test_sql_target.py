@@ -10,8 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from itilmigrate.errors import TargetError, TransientTargetError
+from itilmigrate.load import sql_target
 from itilmigrate.load.sql_target import SqlTarget
 from itilmigrate.load.tables import ENTITY_TABLES, LINEAGE, MIGRATION_RUN, QUARANTINE
 from itilmigrate.run import RunContext, SourceCounts
@@ -488,3 +490,90 @@ def test_load_batch_any_text_loads_once_then_unchanged(titles):
     assert second.unchanged["incident"] == len(titles)
     assert second.updated["incident"] == 0
     assert [title for _, title in stored] == titles
+
+
+@pytest.fixture
+def core_target(sqlite_url, run_context, run_summary, monkeypatch):
+    """A SQLite target forced onto the SQLAlchemy Core path other dialects take."""
+    monkeypatch.setattr(sql_target, "_writer_for", sql_target._CoreWriter)
+    target = SqlTarget(sqlite_url)
+    target.prepare(run_context, run_summary)
+    yield target
+    target.close()
+
+
+def test_core_path_upsert_counts_like_driver_path(core_target):
+    frames = {
+        "incident": make_incident_frame(3),
+        "problem_incident": make_frame("problem_incident", 2),
+    }
+    first = core_target.load_batch(make_batch(frames), source_system="heat")
+    changed = make_incident_frame(3, run_id=RUN_2)
+    changed.loc[1, "closed_at"] = datetime(2025, 1, 1, 12, tzinfo=UTC)
+    links = make_frame("problem_incident", 2, rule=["rule 0", "changed"])
+
+    second = core_target.load_batch(
+        make_batch({"incident": changed, "problem_incident": links}, run_id=RUN_2),
+        source_system="heat",
+    )
+    moved = core_target.load_batch(
+        make_batch({"service_request": make_frame("service_request", 1)}),
+        source_system="heat",
+    )
+
+    assert first.inserted == {"incident": 3, "problem_incident": 2, "lineage": 3}
+    assert second.updated == {"incident": 1, "problem_incident": 1, "lineage": 1}
+    assert second.unchanged == {"incident": 2, "problem_incident": 1, "lineage": 2}
+    assert moved.deleted == {"incident": 1}
+    assert _rows(core_target, ENTITY_TABLES["service_request"], "legacy_id") == [
+        ("1000",)
+    ]
+    with core_target.engine.connect() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT legacy_id, closed_at, run_id FROM incident ORDER BY legacy_id"
+        ).all()
+    assert [tuple(row) for row in stored] == [
+        ("1001", "2025-01-01T12:00:00.000000+00:00", RUN_2),
+        ("1002", "2024-03-01T08:17:00.000000+00:00", RUN_ID),
+    ]
+
+
+class _DriverError(Exception):
+    def __init__(self, *args, sqlstate=None, sqlite_errorcode=None):
+        super().__init__(*args)
+        self.sqlstate = sqlstate
+        self.sqlite_errorcode = sqlite_errorcode
+
+
+@pytest.mark.parametrize(
+    ("orig", "invalidated", "expected"),
+    [
+        pytest.param(
+            _DriverError("x", sqlstate="40P01"), False, True, id="pg-deadlock"
+        ),
+        pytest.param(_DriverError("x", sqlstate="55P03"), False, True, id="pg-lock"),
+        pytest.param(
+            _DriverError(1213, "Deadlock found"), False, True, id="mysql-deadlock"
+        ),
+        pytest.param(
+            _DriverError(1205, "Lock wait"), False, True, id="mysql-lock-wait"
+        ),
+        pytest.param(
+            _DriverError("busy", sqlite_errorcode=517), False, True, id="sqlite-busy"
+        ),
+        pytest.param(
+            _DriverError("database table is locked"), False, True, id="sqlite-text"
+        ),
+        pytest.param(_DriverError("x"), True, True, id="connection-lost"),
+        pytest.param(
+            _DriverError(1045, "Access denied"), False, False, id="mysql-login"
+        ),
+        pytest.param(
+            _DriverError("x", sqlstate="42P01"), False, False, id="pg-no-table"
+        ),
+    ],
+)
+def test_is_transient_classifies_driver_errors(orig, invalidated, expected):
+    error = OperationalError("SELECT 1", None, orig, connection_invalidated=invalidated)
+
+    assert sql_target._is_transient(error) is expected
