@@ -125,11 +125,12 @@ def timed_run(
     )
     target.prepare(run, summary)
     work = batches(frame, batch_size, run.run_id)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for batch in work:
         stats = target.load_batch(batch, source_system="heat")
         summary.load.add(stats)
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     summary.status = "succeeded"
     summary.finished_at = datetime.now(UTC)
     target.finish(summary)
@@ -139,25 +140,24 @@ def timed_run(
         "updated": summary.load.updated.get("incident", 0),
         "unchanged": summary.load.unchanged.get("incident", 0),
     }
-    return elapsed, counts
+    return elapsed, cpu, counts
 
 
 def report(
-    backend: str, phase: str, rows: int, seconds: float, counts: dict[str, int]
+    backend: str, phase: str, rows: int, timing: tuple[float, float, dict[str, int]]
 ) -> None:
     """Print one result line."""
+    seconds, cpu, counts = timing
     print(
-        f"{backend:<10} {phase:<15} rows={rows:>7} seconds={seconds:7.2f} "
-        f"rows/s={rows / seconds:>9,.0f} {counts}"
+        f"{backend:<10} {phase:<15} rows={rows:>7} wall_s={seconds:6.2f} "
+        f"rows/s={rows / seconds:>8,.0f} client_cpu_s={cpu:6.2f} {counts}"
     )
 
 
 def bench(backend: str, url: str, frame: pd.DataFrame, batch_size: int) -> None:
     """First load, then an unchanged rerun, against one URL."""
-    seconds, counts = timed_run(url, frame, batch_size)
-    report(backend, "first load", len(frame), seconds, counts)
-    seconds, counts = timed_run(url, frame, batch_size)
-    report(backend, "unchanged rerun", len(frame), seconds, counts)
+    report(backend, "first load", len(frame), timed_run(url, frame, batch_size))
+    report(backend, "unchanged rerun", len(frame), timed_run(url, frame, batch_size))
 
 
 def main() -> None:

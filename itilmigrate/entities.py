@@ -9,11 +9,13 @@ also used to validate single entities and to publish the JSON Schema.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import TypeAlias
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 # A fixed namespace makes entity ids deterministic: the same source, table and
@@ -52,6 +54,28 @@ class ProblemOrigin(StrEnum):
 
     CLASSIFIED = "classified"
     PROPOSED = "proposed"
+
+
+def entity_ids(
+    source_system: str, kind: str, keys: pd.Series, *, prefix: str = ""
+) -> pd.Series:
+    """Return the deterministic ids of many entities (None where a key is missing).
+
+    Gives exactly :func:`entity_id` for ``prefix + key``, without building a
+    ``uuid.UUID`` per value, which dominated the transform of large batches.
+    """
+    head = ENTITY_NAMESPACE.bytes + f"{source_system}\x1f{kind}\x1f{prefix}".encode()
+    out: list[str | None] = []
+    for key in keys.tolist():
+        if not isinstance(key, str):
+            out.append(None)
+            continue
+        digest = bytearray(hashlib.sha1(head + key.encode()).digest()[:16])  # noqa: S324 - RFC 4122 version 5 is defined on SHA-1
+        digest[6] = (digest[6] & 0x0F) | 0x50
+        digest[8] = (digest[8] & 0x3F) | 0x80
+        text = digest.hex()
+        out.append(f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}")
+    return pd.Series(out, index=keys.index, dtype=object)
 
 
 def entity_id(source_system: str, kind: str, key: str) -> str:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from itilmigrate.entities import PersonKind, entity_id
+from itilmigrate.entities import PersonKind, entity_ids
 from itilmigrate.records import QuarantineReason
 from itilmigrate.transform.engine import LIMIT_RULE, BatchResult, Transformer, _frame
 from itilmigrate.transform.fields import (
@@ -54,13 +54,7 @@ class PersonTransformer(Transformer):
         good = ~problems.bad & ~excluded
 
         kind = "staff" if staff else "person"
-        ids = person_keys.map(
-            lambda k: (
-                entity_id(self.state.source_system, kind, k)
-                if isinstance(k, str)
-                else None
-            )
-        )
+        ids = entity_ids(self.state.source_system, kind, person_keys)
         known = self.state.staff_keys if staff else self.state.customer_keys
         fresh = good & ~person_keys.isin(known) & ~person_keys.duplicated()
         known.update(person_keys[fresh])
@@ -120,13 +114,7 @@ class _ChildTransformer(Transformer):
     def _record_ids(self, parents: pd.Series) -> pd.Series:
         source = self.mapping.parent
         system = self.state.source_system
-        return parents.map(
-            lambda k: (
-                entity_id(system, "record", f"{source}|{k}")
-                if isinstance(k, str)
-                else None
-            )
-        )
+        return entity_ids(system, "record", parents, prefix=f"{source}|")
 
 
 class AssignmentTransformer(_ChildTransformer):
@@ -156,9 +144,7 @@ class AssignmentTransformer(_ChildTransformer):
         rows = df.index[good.to_numpy(dtype=bool)]
         refs = self._refs({k: v.loc[rows] for k, v in values.items()}, frames, lineage)
         system, name = self.state.source_system, self.mapping.name
-        ids = legacy_ids.loc[rows].map(
-            lambda k: entity_id(system, "assignment", f"{name}|{k}")
-        )
+        ids = entity_ids(system, "assignment", legacy_ids.loc[rows], prefix=f"{name}|")
         flags = self.state.reassignment_flags.get(name)
         reassigned = (
             legacy_ids.loc[rows].map(flags).fillna(False).astype(bool)
@@ -303,11 +289,7 @@ class AssignmentTransformer(_ChildTransformer):
             else:
                 kind = "group" if name == "group" else "staff"
                 system = self.state.source_system
-                values[name] = raw.str.casefold().map(
-                    lambda k, kind=kind: (
-                        entity_id(system, kind, k) if isinstance(k, str) else None
-                    )
-                )
+                values[name] = entity_ids(system, kind, raw.str.casefold())
         ok = ~problems.bad.loc[order.index]
         return collapse_assignments(
             parents.loc[order.index].where(ok, None),
@@ -346,9 +328,7 @@ class WorkNoteTransformer(_ChildTransformer):
         rows = df.index[good.to_numpy(dtype=bool)]
         refs = self._refs({k: v.loc[rows] for k, v in values.items()}, frames, lineage)
         system, name = self.state.source_system, self.mapping.name
-        ids = legacy_ids.loc[rows].map(
-            lambda k: entity_id(system, "work_note", f"{name}|{k}")
-        )
+        ids = entity_ids(system, "work_note", legacy_ids.loc[rows], prefix=f"{name}|")
         seq = (
             values["seq"].loc[rows]
             if "seq" in values
@@ -450,19 +430,11 @@ def prescan_assignments(
                 "legacy_id": legacy_ids,
                 "record_legacy_id": parents,
                 "seq": values.get("seq", pd.Series(range(len(df)), index=df.index)),
-                "group_id": values.get("group", none)
-                .str.casefold()
-                .map(
-                    lambda k: (
-                        entity_id(system, "group", k) if isinstance(k, str) else None
-                    )
+                "group_id": entity_ids(
+                    system, "group", values.get("group", none).str.casefold()
                 ),
-                "assignee_id": values.get("assignee", none)
-                .str.casefold()
-                .map(
-                    lambda k: (
-                        entity_id(system, "staff", k) if isinstance(k, str) else None
-                    )
+                "assignee_id": entity_ids(
+                    system, "staff", values.get("assignee", none).str.casefold()
                 ),
                 "acknowledged_at": values.get("acknowledged_at", nat),
                 "resolved_at": values.get("resolved_at", nat),

@@ -20,7 +20,7 @@ from itilmigrate.entities import (
     PersonKind,
     ProblemOrigin,
     Status,
-    entity_id,
+    entity_ids,
     table_columns,
 )
 from itilmigrate.mappings.spec import EntityKind, FieldMapping, field_kind
@@ -235,13 +235,7 @@ class Transformer:
     ) -> pd.Series:
         """Return staff person ids for ``names``, creating the staff not seen yet."""
         keys = names.str.casefold()
-        ids = keys.map(
-            lambda k: (
-                entity_id(self.state.source_system, "staff", k)
-                if isinstance(k, str)
-                else None
-            )
-        )
+        ids = entity_ids(self.state.source_system, "staff", keys)
         new = keys.notna() & ~keys.isin(self.state.staff_keys)
         if new.any():
             first = pd.DataFrame(
@@ -286,13 +280,7 @@ class Transformer:
     ) -> pd.Series:
         """Return assignment group ids for ``names``, creating new groups."""
         keys = names.str.casefold()
-        ids = keys.map(
-            lambda k: (
-                entity_id(self.state.source_system, "group", k)
-                if isinstance(k, str)
-                else None
-            )
-        )
+        ids = entity_ids(self.state.source_system, "group", keys)
         new = keys.notna() & ~keys.isin(self.state.group_keys)
         if new.any():
             first = pd.DataFrame(
@@ -352,9 +340,7 @@ class Transformer:
         lineage: list[pd.DataFrame],
     ) -> pd.Series:
         system = self.state.source_system
-        ids = keys.map(
-            lambda k: entity_id(system, "person", k) if isinstance(k, str) else None
-        )
+        ids = entity_ids(system, "person", keys)
         if self.state.derives_customers:
             new = keys.notna() & ~keys.isin(self.state.customer_keys)
             if new.any():

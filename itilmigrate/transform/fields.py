@@ -102,7 +102,8 @@ class FieldProblems:
 
     def add(self, mask: pd.Series, reason: QuarantineReason, detail: str) -> None:
         """Record ``reason`` for the records in ``mask`` that have no problem yet."""
-        new = mask.fillna(False).astype(bool) & self.reason.isna()
+        aligned = mask.reindex(self.index, fill_value=False).fillna(False).astype(bool)
+        new = aligned & self.reason.isna()
         if new.any():
             self.reason[new] = reason.value
             self.detail[new] = detail

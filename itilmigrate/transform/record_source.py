@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from itilmigrate.entities import EntityType, ProblemOrigin, entity_id
+from itilmigrate.entities import EntityType, ProblemOrigin, entity_ids
 from itilmigrate.mappings.spec import FieldMapping
 from itilmigrate.records import QuarantineReason
 from itilmigrate.transform import converters
@@ -64,7 +64,7 @@ class RecordTransformer(Transformer):
     """Calls → incidents, service requests and problems."""
 
     def transform(self, df: pd.DataFrame, batch_id: str) -> BatchResult:
-        """Transform one batch of a record source."""
+        """Transform one batch of a record source (whole records only)."""
         legacy_ids = join_key(df, self.plan.columns, self.mapping.key, self.blanks)
         problems = FieldProblems(df.index)
         excluded, excluded_counts = self._screen(df, legacy_ids, problems)
@@ -72,61 +72,42 @@ class RecordTransformer(Transformer):
         frames: list[tuple[str, pd.DataFrame]] = []
         lineage: list[pd.DataFrame] = []
 
+        assignment_frame: pd.DataFrame | None = None
         if self.mapping.mode == "events":
-            rows, values, originals, row_problems, excluded, assignment_frame = (
-                self._events(
-                    df, legacy_ids, problems, excluded, fields, frames, lineage
-                )
+            rows, values, originals, problems, excluded, assignment_frame = (
+                self._events(df, legacy_ids, problems, excluded, fields, frames, lineage)
             )
-            excluded_counts = {k: v for k, v in excluded_counts.items()}
+            excluded_counts = self._event_exclusions(df, legacy_ids, excluded)
         else:
-            values, originals = self._convert(df.loc[~excluded], problems, fields)
             rows = df.index[~excluded.to_numpy(dtype=bool)]
-            row_problems = problems
-            assignment_frame = None
+            values, originals = self._convert(df.loc[rows], problems, fields)
 
         quarantined, good = self._finish_problems(
-            df, legacy_ids, rows, values, row_problems, excluded, batch_id
+            df, legacy_ids, rows, values, problems, excluded, batch_id
         )
         record_frames, record_lineage, loaded_keys = self._records(
             df, legacy_ids, good, values, originals, frames, lineage, assignment_frame
         )
         frames.extend(record_frames)
-        if assignment_frame is not None and not assignment_frame.empty:
-            kept = assignment_frame[
-                assignment_frame["record_legacy_id"].isin(loaded_keys)
-            ]
-            frames.append(("assignment", kept.reset_index(drop=True)))
-            lineage.append(
-                self._lineage(
-                    kept["legacy_id"], "assignment", kept["entity_id"]
-                ).assign(source_name=f"{self.mapping.name}_assignments")
-            )
         lineage.append(record_lineage)
-        self.state.loaded_records.setdefault(self.mapping.name, set()).update(
-            loaded_keys
-        )
-        if self.mapping.mode == "events":
-            loaded_rows = int(legacy_ids.isin(loaded_keys).sum())
-            excluded_rows = int(excluded.sum())
-            excluded_counts = self._event_exclusions(
-                df, legacy_ids, excluded, excluded_counts
-            )
-        else:
-            loaded_rows = len(loaded_keys)
-            excluded_rows = int(excluded.sum())
-        del excluded_rows
-        result = self._result(
+        if assignment_frame is not None and not assignment_frame.empty:
+            kept = assignment_frame[assignment_frame["record_legacy_id"].isin(loaded_keys)]
+            frames.append(("assignment", kept.reset_index(drop=True)))
+            steps = self._lineage(kept["legacy_id"], "assignment", kept["entity_id"])
+            lineage.append(steps.assign(source_name=f"{self.mapping.name}_assignments"))
+        self.state.loaded_records.setdefault(self.mapping.name, set()).update(loaded_keys)
+
+        # An event log reconciles rows: every event of a loaded record is loaded.
+        loaded_rows = int(legacy_ids.isin(loaded_keys).sum())
+        return self._result(
             batch_id, frames, lineage, quarantined, loaded_rows, excluded_counts
         )
-        return result
 
     def _event_exclusions(
         self,
         df: pd.DataFrame,
         legacy_ids: pd.Series,
         excluded: pd.Series,
-        counts: dict[str, int],
     ) -> dict[str, int]:
         """Count excluded event rows per rule (rules are judged on a key's last event)."""
         out: dict[str, int] = {}
@@ -138,7 +119,6 @@ class RecordTransformer(Transformer):
             if rows.any():
                 out[rule.name] = int(rows.sum())
                 remaining &= ~rows
-        del counts
         return out
 
     # -- event logs --------------------------------------------------------------
@@ -178,22 +158,35 @@ class RecordTransformer(Transformer):
         ).sort_values(["k", "t", "p"], na_position="first", kind="stable")
         ordered = df.loc[order.index]
         keys = legacy_ids.loc[order.index]
-        row_values, row_originals = self._convert(ordered, problems, fields)
+        # A field reads only the events its `when` selects: a value on any other
+        # event can neither fail its conversion nor reach the record.
+        selected = {
+            name: evaluate(spec.when, ordered, self.plan.columns, self.blanks)
+            for name, spec in fields.items()
+            if spec.when is not None
+        }
+        row_values: dict[str, pd.Series] = {}
+        row_originals: dict[str, pd.Series] = {}
+        for name, spec in fields.items():
+            rows = ordered[selected[name]] if name in selected else ordered
+            converted, original = self._convert(rows, problems, {name: spec})
+            row_values[name] = converted[name]
+            if name in original:
+                row_originals[name] = original[name]
 
         # A key is excluded when its last event meets an exclusion rule.
         last_rows = order.drop_duplicates("k", keep="last").index
         last_rows = last_rows[legacy_ids.loc[last_rows].notna().to_numpy(dtype=bool)]
         excluded_keys = set(legacy_ids.loc[last_rows][excluded_rows.loc[last_rows]])
         excluded = legacy_ids.isin(excluded_keys) | (excluded_rows & legacy_ids.isna())
+        last_rows = last_rows[~excluded.loc[last_rows].to_numpy(dtype=bool)]
 
         values: dict[str, pd.Series] = {}
         originals: dict[str, pd.Series] = {}
         last_keys = legacy_ids.loc[last_rows]
         for name, spec in fields.items():
-            series, subset_keys = row_values[name], keys
-            if spec.when is not None:
-                hit = evaluate(spec.when, ordered, self.plan.columns, self.blanks)
-                series, subset_keys = series[hit], keys[hit]
+            series = row_values[name]
+            subset_keys = keys.loc[series.index]
             agg = aggregate_events(series, subset_keys, spec.aggregate)
             values[name] = pd.Series(
                 agg.reindex(last_keys.to_numpy()).to_numpy(), index=last_rows
@@ -338,9 +331,7 @@ class RecordTransformer(Transformer):
         def get(name: str) -> pd.Series:
             return v.get(name, none)
 
-        ids = keys.map(
-            lambda k: entity_id(system, "record", f"{self.mapping.name}|{k}")
-        )
+        ids = entity_ids(system, "record", keys, prefix=f"{self.mapping.name}|")
         refs = self._refs(
             {
                 k: s
@@ -565,15 +556,15 @@ def collapse_assignments(
     )
     legacy = steps["k"].astype(str) + "#" + steps["seq"].astype(str)
     data = {
-        "entity_id": legacy.map(
-            lambda k: entity_id(source_system, "assignment", f"{source_name}|{k}")
+        "entity_id": entity_ids(
+            source_system, "assignment", legacy, prefix=f"{source_name}|"
         ),
         "source_system": source_system,
         "source_name": source_name,
         "legacy_id": legacy,
         "run_id": run_id,
-        "record_id": steps["k"].map(
-            lambda k: entity_id(source_system, "record", f"{record_source}|{k}")
+        "record_id": entity_ids(
+            source_system, "record", steps["k"], prefix=f"{record_source}|"
         ),
         "record_legacy_id": steps["k"],
         "seq": steps["seq"].astype("Int64"),

@@ -110,7 +110,7 @@ def _require_data(folder: str) -> Path:
     pytest.skip(reason)
 
 
-def test_examples_every_job_has_expected_counts() -> None:
+def test_example_jobs_each_job_file_has_expected_counts() -> None:
     assert _job_names() == sorted(EXPECTED)
 
 

@@ -464,6 +464,7 @@ def test_prepare_table_from_older_contract_raises_target_error(
     )
 
 
+@pytest.mark.slow
 @settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
 @given(
     titles=st.lists(
