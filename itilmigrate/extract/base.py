@@ -81,12 +81,51 @@ class OdbcSourceSpec(BaseModel):
         return self
 
 
+def _check_delimiter(value: str) -> str:
+    if value in {"\n", "\r", '"'}:
+        raise ValueError("the delimiter cannot be a line break or the quote character")
+    return value
+
+
+def _check_encoding(value: str) -> str:
+    if value == "auto":
+        return value
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise ValueError(
+            f"unknown encoding {value!r}; use 'auto' or a Python codec name"
+        ) from None
+    return value
+
+
+class CsvFileOptions(BaseModel):
+    """Options of one file that differ from the source's (BPIC mixes ';' and ',')."""
+
+    model_config = _STRICT
+
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+    encoding: str | None = None
+    header: bool | None = None
+
+    @field_validator("delimiter")
+    @classmethod
+    def _usable_delimiter(cls, value: str | None) -> str | None:
+        return None if value is None else _check_delimiter(value)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        return None if value is None else _check_encoding(value)
+
+
 class CsvSourceSpec(BaseModel):
     """A folder of CSV exports (or one file); each file is one table.
 
     The table name is the file name without its ``.gz``/``.bz2``/``.xz`` and
     ``.csv`` suffixes. ``delimiter``, ``encoding`` and ``header`` apply to every file
-    the ``pattern`` selects.
+    the ``pattern`` selects, except where ``tables`` (keyed by table name, compared
+    case-insensitively) gives a file its own.
     """
 
     model_config = _STRICT
@@ -97,28 +136,17 @@ class CsvSourceSpec(BaseModel):
     encoding: str = "auto"
     header: bool = True
     pattern: str = Field(default="*.csv*", min_length=1)
+    tables: dict[str, CsvFileOptions] = Field(default_factory=dict)
 
     @field_validator("delimiter")
     @classmethod
     def _usable_delimiter(cls, value: str) -> str:
-        if value in {"\n", "\r", '"'}:
-            raise ValueError(
-                "the delimiter cannot be a line break or the quote character"
-            )
-        return value
+        return _check_delimiter(value)
 
     @field_validator("encoding")
     @classmethod
     def _known_encoding(cls, value: str) -> str:
-        if value == "auto":
-            return value
-        try:
-            codecs.lookup(value)
-        except LookupError:
-            raise ValueError(
-                f"unknown encoding {value!r}; use 'auto' or a Python codec name"
-            ) from None
-        return value
+        return _check_encoding(value)
 
 
 SourceSpec: TypeAlias = Annotated[

@@ -33,7 +33,7 @@ import charset_normalizer
 import numpy as np
 import pandas as pd
 
-from itilmigrate.errors import SourceError
+from itilmigrate.errors import ConfigError, SourceError
 from itilmigrate.extract.base import (
     CsvSourceSpec,
     check_read_request,
@@ -219,9 +219,20 @@ class _Shape:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FileOptions:
+    """How one file is read."""
+
+    delimiter: str = ","
+    encoding: str = "auto"
+    header: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class _Profile:
     path: Path
     encoding: str
+    delimiter: str
+    header: bool
     columns: list[str]
     rows: int
     uniform_width: int | None
@@ -355,18 +366,13 @@ class CsvSource:
         files: dict[str, Path],
         *,
         source_name: str,
-        delimiter: str = ",",
-        encoding: str = "auto",
-        header: bool = True,
+        options: FileOptions | None = None,
+        per_table: dict[str, FileOptions] | None = None,
     ) -> None:
         self.source_name = source_name
         self._files = files
-        # LIMITATION: delimiter, encoding and header apply to every file of a source.
-        # When: a folder mixes ';' and ',' exports (BPIC 2014 Detail_* and activity).
-        # Then: misread files show one column; use one source per delimiter (`pattern`).
-        self._delimiter = delimiter
-        self._encoding = encoding
-        self._header = header
+        self._options = options or FileOptions()
+        self._per_table = per_table or {}
         self._profiles: dict[str, _Profile] = {}
 
     def list_tables(self) -> list[str]:
@@ -462,7 +468,9 @@ class CsvSource:
             )
         started = time.perf_counter()
         try:
-            profile = self._build_profile(path)
+            profile = self._build_profile(
+                path, self._per_table.get(table, self._options)
+            )
         except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
             raise self._read_error(table, path, exc) from exc
         logger.info(
@@ -477,13 +485,13 @@ class CsvSource:
         self._profiles[table] = profile
         return profile
 
-    def _build_profile(self, path: Path) -> _Profile:
-        encoding: str | None = self._encoding
+    def _build_profile(self, path: Path, options: FileOptions) -> _Profile:
+        encoding: str | None = options.encoding
         if encoding == "auto":
             encoding = bom_encoding(path)
         scan = _ByteScan()
-        if encoding is None or byte_safe(encoding, self._delimiter):
-            scan = _scan_bytes(path, delimiter=self._delimiter, header=self._header)
+        if encoding is None or byte_safe(encoding, options.delimiter):
+            scan = _scan_bytes(path, delimiter=options.delimiter, header=options.header)
         if encoding is None:
             if scan.sample is not None:
                 encoding = guess_encoding(scan.sample)
@@ -491,14 +499,17 @@ class CsvSource:
                 encoding = "utf-8"  # every byte of the file is ASCII
             else:
                 encoding = detect_encoding(path)
-        shape = scan.shape if byte_safe(encoding, self._delimiter) else None
+        shape = scan.shape if byte_safe(encoding, options.delimiter) else None
         if shape is None:
             shape = _scan_records(
-                path, encoding=encoding, delimiter=self._delimiter, header=self._header
+                path,
+                encoding=encoding,
+                delimiter=options.delimiter,
+                header=options.header,
             )
         raw_header: list[str] = []
-        if self._header:
-            raw_header = next(_records(path, encoding, self._delimiter), [])
+        if options.header:
+            raw_header = next(_records(path, encoding, options.delimiter), [])
         width = max(len(raw_header), shape.widest)
         columns = header_names([*raw_header, *[""] * (width - len(raw_header))])
         # pandas pads short records with '' and skips whitespace-only lines, so it
@@ -509,6 +520,8 @@ class CsvSource:
         return _Profile(
             path=path,
             encoding=encoding,
+            delimiter=options.delimiter,
+            header=options.header,
             columns=columns,
             rows=shape.rows,
             uniform_width=max(shape.widest, 1) if uniform else None,
@@ -525,15 +538,14 @@ class CsvSource:
         limit: int | None,
     ) -> Iterator[pd.DataFrame]:
         width = profile.uniform_width or 1
-        present = sorted({position for position in positions if position < width}) or [
-            0
-        ]
+        # usecols needs at least one column, even when none requested is present.
+        present = sorted({pos for pos in positions if pos < width}) or [0]
         compression = _COMPRESSIONS.get(profile.path.suffix.lower())
         reader = pd.read_csv(
             profile.path,
-            sep=self._delimiter,
+            sep=profile.delimiter,
             header=None,
-            skiprows=1 if self._header else 0,
+            skiprows=1 if profile.header else 0,
             names=list(range(width)),
             usecols=present,
             dtype=object,
@@ -562,8 +574,8 @@ class CsvSource:
         limit: int | None,
     ) -> Iterator[pd.DataFrame]:
         width = len(profile.columns)
-        records = _records(profile.path, profile.encoding, self._delimiter)
-        if self._header:
+        records = _records(profile.path, profile.encoding, profile.delimiter)
+        if profile.header:
             next(records, None)
         if limit is not None:
             records = itertools.islice(records, limit)
@@ -668,10 +680,22 @@ def open_csv_source(
     if not root.is_absolute() and base_dir is not None:
         root = base_dir / root
     files = _find_files(spec, root, source_name)
+    default = FileOptions(
+        delimiter=spec.delimiter, encoding=spec.encoding, header=spec.header
+    )
+    per_table: dict[str, FileOptions] = {}
+    for name, override in spec.tables.items():
+        table = resolve_table_name(sorted(files), name)
+        if table is None:
+            raise ConfigError(
+                f"The CSV source's `tables` names {name!r}, which is no file of the "
+                f"source; tables: {sorted(files)[:20]}."
+            )
+        per_table[table] = FileOptions(
+            delimiter=override.delimiter or default.delimiter,
+            encoding=override.encoding or default.encoding,
+            header=default.header if override.header is None else override.header,
+        )
     return CsvSource(
-        files,
-        source_name=source_name,
-        delimiter=spec.delimiter,
-        encoding=spec.encoding,
-        header=spec.header,
+        files, source_name=source_name, options=default, per_table=per_table
     )

@@ -381,7 +381,7 @@ def prepare_lineage(
     keys = primary_key("lineage")
     unique = lineage.drop_duplicates(subset=list(keys), keep="last")
     values = {
-        name: unique[name].astype("string").reset_index(drop=True)
+        name: _canonical(unique[name], ColumnKind.TEXT).reset_index(drop=True)
         for name in LINEAGE_COLUMNS
     }
     canonical = pd.DataFrame(values)

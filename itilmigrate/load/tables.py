@@ -234,7 +234,7 @@ class Lineage(Base):
     source_name: Mapped[str] = mapped_column(String(128), primary_key=True)
     legacy_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     entity_type: Mapped[str] = mapped_column(String(_ENUM_LENGTH))
-    entity_id: Mapped[str] = mapped_column(String(_ID_LENGTH), index=True)
+    entity_id: Mapped[str] = mapped_column(String(_ID_LENGTH))
     content_hash: Mapped[str] = mapped_column(String(64))
     run_id: Mapped[str] = mapped_column(
         String(_ID_LENGTH), doc="The last run that inserted or updated this row."

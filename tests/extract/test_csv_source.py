@@ -478,16 +478,31 @@ def test_csv_source_changed_file_raises_source_error(tmp_path: Path) -> None:
 # -- tables and errors ---------------------------------------------------------
 
 
-def test_csv_source_delimiter_applies_to_every_file_limitation(tmp_path: Path) -> None:
-    # Pins the LIMITATION in CsvSource.__init__: one delimiter for all files.
+def test_csv_source_per_table_options_override_the_source_options(
+    tmp_path: Path,
+) -> None:
     _write(tmp_path / "semicolons.csv", "a;b\n1;2\n")
     _write(tmp_path / "commas.csv", "a,b\n1,2\n")
 
-    source = _open(tmp_path, delimiter=";")
+    source = _open(tmp_path, delimiter=";", tables={"COMMAS": {"delimiter": ","}})
 
     assert source.columns("semicolons") == ["a", "b"]
-    assert source.columns("commas") == ["a,b"]
-    assert _read_all(source, "commas") == [{"a,b": "1,2"}]
+    assert source.columns("commas") == ["a", "b"]
+    assert _read_all(source, "commas") == [{"a": "1", "b": "2"}]
+
+
+def test_csv_source_per_table_options_for_unknown_table_is_config_error(
+    tmp_path: Path,
+) -> None:
+    _write(tmp_path / "commas.csv", "a,b\n1,2\n")
+
+    with pytest.raises(ConfigError) as info:
+        _open(tmp_path, tables={"comas": {"delimiter": ";"}})
+
+    assert str(info.value) == (
+        "The CSV source's `tables` names 'comas', which is no file of the source; "
+        "tables: ['commas']."
+    )
 
 
 def test_csv_source_folder_lists_and_resolves_tables(tmp_path: Path) -> None:
