@@ -1,4 +1,4 @@
-"""The ``itilmigrate`` command line.
+r"""The ``itilmigrate`` command line.
 
 This is the only module that prints, configures logging or calls ``sys.exit``.
 
@@ -87,7 +87,7 @@ def _configure_logging(level: str, log_format: str) -> None:
 class _Cli(click.Group):
     """The command group; turns our errors into their exit codes."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401 - click's own signature
         """Run the command; a MigrationError prints one line and sets the exit code."""
         try:
             return super().invoke(ctx)
@@ -308,7 +308,8 @@ def _print_summary(summary: dict[str, Any], output: str) -> None:
     console.print(table)
     changes = summary["target_changes"]
     console.print(
-        f"target: inserted {changes['inserted_total']:,}, updated {changes['updated_total']:,}"
+        f"target: inserted {changes['inserted_total']:,}, "
+        f"updated {changes['updated_total']:,}"
         f"{' (dry run: nothing written)' if summary['dry_run'] else ''}; "
         f"elapsed {summary['elapsed_seconds']} s; reconciliation "
         f"{'balanced' if summary['balanced'] else 'DOES NOT BALANCE'}",
@@ -328,7 +329,7 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except Exception:  # noqa: BLE001 - the one top-level handler
+    except Exception:
         logger.exception("internal error")
         click.echo("error: internal error; rerun with --debug", err=True)
         sys.exit(ExitCode.INTERNAL)

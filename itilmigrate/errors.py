@@ -6,13 +6,13 @@ Every exception carries the identifiers it concerns and builds its own message::
     ├── ConfigError                 exit 3; detected before any data is read
     │   ├── MappingDefinitionError  carries a list of problems (file, path, message)
     │   ├── RuleDefinitionError     duplicate rule_id, bad severity, ...
-    │   └── UnsupportedFeatureError a definition asks for something not implemented
-    ├── SourceError                 exit 4; a source cannot be read (file, database, login)
-    ├── TargetError                 exit 4; cannot write; says whether the batch rolled back
-    │   └── TransientTargetError    retryable (deadlock, timeout); retried before it escapes
+    │   └── UnsupportedFeatureError asks for something not implemented
+    ├── SourceError                 exit 4; a source cannot be read (file, database)
+    ├── TargetError                 exit 4; cannot write; says what rolled back
+    │   └── TransientTargetError    retryable (deadlock, timeout); retried first
     └── RecordError                 never escapes a batch; becomes a quarantined record
-        ├── ConversionError         a converter could not turn a legacy value into a target value
-        └── EntityValidationError   wraps pydantic's ValidationError (field locations only)
+        ├── ConversionError         a legacy value cannot become a target value
+        └── EntityValidationError   wraps pydantic's ValidationError (locations only)
 """
 
 from __future__ import annotations
@@ -136,7 +136,8 @@ class TargetError(MigrationError):
         if batch_id:
             message = (
                 f"{message} Batch {batch_id!r} was rolled back; earlier batches stay "
-                "committed.\nhint: rerunning the job is safe, loads upsert by legacy key."
+                "committed.\nhint: rerunning the job is safe, loads upsert by legacy "
+                "key."
             )
         super().__init__(mask_secrets(message))
 

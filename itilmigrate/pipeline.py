@@ -123,8 +123,8 @@ def plan_sources(
         where = f"sources[{index}]"
         if mapping.entity is EntityKind.WORK_NOTE and mapping.mode == "events":
             raise UnsupportedFeatureError(
-                f"{where} ({mapping.name!r}): work notes from an event log are not supported; "
-                "use mode 'snapshot' with one row per note.",
+                f"{where} ({mapping.name!r}): work notes from an event log are not "
+                "supported; use mode 'snapshot' with one row per note.",
                 path=file,
             )
         table = source.resolve_table(mapping.table)
@@ -133,8 +133,8 @@ def plan_sources(
                 DefinitionProblem(
                     file=file,
                     location=f"{where}.table",
-                    message=f"no table {mapping.table!r} in the source (compared case-insensitively); "
-                    f"it has {sorted(tables)[:20]}",
+                    message=f"no table {mapping.table!r} in the source (compared "
+                    f"case-insensitively); it has {sorted(tables)[:20]}",
                 )
             )
             continue
@@ -147,8 +147,8 @@ def plan_sources(
                     DefinitionProblem(
                         file=file,
                         location=f"{where} ({mapping.name}) column {name!r}",
-                        message=f"no column {name!r} in table {table!r} (compared case-insensitively); "
-                        f"it has {actual[:30]}",
+                        message=f"no column {name!r} in table {table!r} (compared "
+                        f"case-insensitively); it has {actual[:30]}",
                     )
                 )
             else:

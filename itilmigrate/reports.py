@@ -7,7 +7,6 @@ restricted output, written only under the run's report folder.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from itilmigrate.compliance_checks.findings import Finding, Severity
@@ -16,6 +15,8 @@ from itilmigrate.errors import mask_secrets
 QUARANTINE_TABLE = "quarantine"
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from itilmigrate.records import QuarantinedRecord
     from itilmigrate.run import RunSummary
 

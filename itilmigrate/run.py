@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextvars
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from itilmigrate.records import QuarantinedRecord

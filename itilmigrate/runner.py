@@ -187,7 +187,12 @@ def _finish_target(
     try:
         if prepared:
             target.finish(summary)
-        if job.options.export_dir is not None and not dry_run and prepared and not failed:
+        if (
+            job.options.export_dir is not None
+            and not dry_run
+            and prepared
+            and not failed
+        ):
             paths = target.export(Path(job.options.export_dir), source_system=None)
             logger.info(
                 "export written files=%d folder=%s", len(paths), job.options.export_dir

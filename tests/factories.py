@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from itilmigrate.extract.base import CsvSourceSpec, SqlSourceSpec
 from itilmigrate.jobs import JobOptions, JobSpec
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def make_job(

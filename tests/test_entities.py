@@ -17,14 +17,26 @@ def test_entity_ids_equal_uuid5_ids_and_keep_missing_keys():
 
 def test_entity_id_is_stable_across_runs():
     assert entity_id("heat", "record", "calls|00010001") == (
-        "%s" % entity_id("heat", "record", "calls|00010001")
+        "{}".format(entity_id("heat", "record", "calls|00010001"))
     )
-    assert entity_id("heat", "person", "C1|Employee") != entity_id("heat", "staff", "C1|Employee")
+    assert entity_id("heat", "person", "C1|Employee") != entity_id(
+        "heat", "staff", "C1|Employee"
+    )
 
 
 def test_every_target_table_starts_with_its_identity_columns():
     for table in TABLE_MODELS:
         if table == "problem_incident":
-            assert table_columns(table) == ["problem_id", "incident_id", "rule", "run_id"]
+            assert table_columns(table) == [
+                "problem_id",
+                "incident_id",
+                "rule",
+                "run_id",
+            ]
             continue
-        assert table_columns(table)[:4] == ["entity_id", "source_system", "source_name", "legacy_id"]
+        assert table_columns(table)[:4] == [
+            "entity_id",
+            "source_system",
+            "source_name",
+            "legacy_id",
+        ]

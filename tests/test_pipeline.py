@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from itilmigrate.generator import HeatManifest, generate_heat, write_heat_csv
 from itilmigrate.runner import execute_job
-from tests.factories import make_job, quarantine_report, query, reason_counts, table_counts
+from tests.factories import (
+    make_job,
+    quarantine_report,
+    query,
+    reason_counts,
+    table_counts,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +49,9 @@ def heat_copy(legacy: tuple[Path, HeatManifest], tmp_path: Path) -> Path:
 
 
 def test_heat_migration_counts_balance_per_table(legacy, tmp_path):
-    outcome = execute_job(make_job(tmp_path, f"sqlite:///{legacy[0]}"), dry_run=False, limit=None)
+    outcome = execute_job(
+        make_job(tmp_path, f"sqlite:///{legacy[0]}"), dry_run=False, limit=None
+    )
 
     assert outcome.balanced
     assert table_counts(outcome.summary_dict) == EXPECTED_COUNTS
@@ -59,7 +70,9 @@ def test_heat_migration_counts_balance_per_table(legacy, tmp_path):
     assert outcome.summary_dict["target_changes"]["quarantine_written"] == 39
 
 
-def test_heat_migration_quarantines_each_planted_defect_with_its_reason(legacy, tmp_path):
+def test_heat_migration_quarantines_each_planted_defect_with_its_reason(
+    legacy, tmp_path
+):
     path, manifest = legacy
     execute_job(make_job(tmp_path, f"sqlite:///{path}"), dry_run=False, limit=None)
     lines = quarantine_report(tmp_path / "reports")
@@ -91,7 +104,9 @@ def test_heat_migration_target_holds_itil_values(legacy, tmp_path):
     execute_job(make_job(tmp_path, f"sqlite:///{path}"), dry_run=False, limit=None)
     db = tmp_path / "target.db"
 
-    assert query(db, "SELECT status, COUNT(*) FROM incident GROUP BY status ORDER BY 1") == [
+    assert query(
+        db, "SELECT status, COUNT(*) FROM incident GROUP BY status ORDER BY 1"
+    ) == [
         ("cancelled", 16),
         ("closed", 569),
         ("in_progress", 8),
@@ -101,25 +116,36 @@ def test_heat_migration_target_holds_itil_values(legacy, tmp_path):
     ]
     assert query(
         db,
-        "SELECT classification_rule, COUNT(*) FROM service_request GROUP BY 1 ORDER BY 1",
+        "SELECT classification_rule, COUNT(*) FROM service_request "
+        "GROUP BY 1 ORDER BY 1",
     ) == [("calltype_request", 336), ("request_wording", 3)]
     assert sorted(
-        r[0] for r in query(db, "SELECT legacy_id FROM service_request WHERE classification_rule = 'request_wording'")
+        r[0]
+        for r in query(
+            db,
+            "SELECT legacy_id FROM service_request "
+            "WHERE classification_rule = 'request_wording'",
+        )
     ) == list(manifest.request_like_incidents)
-    assert query(db, "SELECT COUNT(*) FROM problem WHERE origin = 'classified'") == [(24,)]
+    assert query(db, "SELECT COUNT(*) FROM problem WHERE origin = 'classified'") == [
+        (24,)
+    ]
     # Every incident's caller resolved through Profile or Subset (CustID + CustType).
     assert query(db, "SELECT COUNT(*) FROM incident WHERE caller_id IS NULL") == [(0,)]
 
 
 def test_heat_migration_local_times_at_dst_changes_become_utc(legacy, tmp_path):
     path, manifest = legacy
-    outcome = execute_job(make_job(tmp_path, f"sqlite:///{path}"), dry_run=False, limit=None)
+    outcome = execute_job(
+        make_job(tmp_path, f"sqlite:///{path}"), dry_run=False, limit=None
+    )
     db = tmp_path / "target.db"
     ids = [*manifest.dst_gap_calls, *manifest.dst_ambiguous_calls]
     rows = query(
         db,
         "SELECT legacy_id, opened_at FROM incident WHERE legacy_id IN (?, ?, ?, ?) "
-        "UNION SELECT legacy_id, opened_at FROM service_request WHERE legacy_id IN (?, ?, ?, ?) ORDER BY 1",
+        "UNION SELECT legacy_id, opened_at FROM service_request "
+        "WHERE legacy_id IN (?, ?, ?, ?) ORDER BY 1",
         *ids,
         *ids,
     )
@@ -127,7 +153,12 @@ def test_heat_migration_local_times_at_dst_changes_become_utc(legacy, tmp_path):
     assert outcome.summary_dict["dst_adjusted"] == {"opened_at": 4}
     assert [r[0] for r in rows] == sorted(ids)
     legacy_times = dict(
-        query(path, "SELECT TRIM(CallID), RecvdDate || ' ' || RecvdTime FROM CallLog WHERE TRIM(CallID) IN (?, ?, ?, ?)", *ids)
+        query(
+            path,
+            "SELECT TRIM(CallID), RecvdDate || ' ' || RecvdTime FROM CallLog "
+            "WHERE TRIM(CallID) IN (?, ?, ?, ?)",
+            *ids,
+        )
     )
     # Gap times move forward to 02:00 BST (01:00 UTC); repeated times take BST (UTC+1).
     for legacy_id, opened_at in rows:
@@ -155,12 +186,27 @@ def test_heat_migration_proposes_problems_for_repeat_incidents(legacy, tmp_path)
 
     assert clusters == {
         "repeat_incident_cluster|Email|00010526": [
-            "00010525", "00010526", "00010527", "00010528", "00010529", "00010530"
+            "00010525",
+            "00010526",
+            "00010527",
+            "00010528",
+            "00010529",
+            "00010530",
         ],
         "repeat_incident_cluster|Network|00010298": [
-            "00010296", "00010297", "00010298", "00010299", "00010300", "00010301"
+            "00010296",
+            "00010297",
+            "00010298",
+            "00010299",
+            "00010300",
+            "00010301",
         ],
-        "repeat_incident_cluster|Printing|00010672": ["00010672", "00010673", "00010674", "00010675"],
+        "repeat_incident_cluster|Printing|00010672": [
+            "00010672",
+            "00010673",
+            "00010674",
+            "00010675",
+        ],
     }
 
 
@@ -181,14 +227,20 @@ def test_rerun_after_source_change_updates_exactly_that_record(heat_copy, tmp_pa
     job = make_job(tmp_path, f"sqlite:///{heat_copy}")
     execute_job(job, dry_run=False, limit=None)
     with sqlite3.connect(heat_copy) as connection:
-        connection.execute("UPDATE CallLog SET ShortDesc = 'Changed summary' WHERE CallID = '00010100'")
+        connection.execute(
+            "UPDATE CallLog SET ShortDesc = 'Changed summary' WHERE CallID = '00010100'"
+        )
     second = execute_job(job, dry_run=False, limit=None)
 
     changes = second.summary_dict["target_changes"]
     assert changes["inserted_total"] == 0
-    assert {t: n for t, n in changes["updated"].items() if n} == {"incident": 1, "lineage": 1}
+    assert {t: n for t, n in changes["updated"].items() if n} == {
+        "incident": 1,
+        "lineage": 1,
+    }
     assert query(
-        tmp_path / "target.db", "SELECT title, run_id FROM incident WHERE legacy_id = '00010100'"
+        tmp_path / "target.db",
+        "SELECT title, run_id FROM incident WHERE legacy_id = '00010100'",
     ) == [("Changed summary", second.summary.run_id)]
 
 
@@ -196,19 +248,25 @@ def test_rerun_after_call_type_change_moves_the_record(heat_copy, tmp_path):
     job = make_job(tmp_path, f"sqlite:///{heat_copy}")
     execute_job(job, dry_run=False, limit=None)
     with sqlite3.connect(heat_copy) as connection:
-        connection.execute("UPDATE CallLog SET CallType = 'Service Request' WHERE CallID = '00010100'")
+        connection.execute(
+            "UPDATE CallLog SET CallType = 'Service Request' WHERE CallID = '00010100'"
+        )
     second = execute_job(job, dry_run=False, limit=None)
 
     changes = second.summary_dict["target_changes"]
     assert {t: n for t, n in changes["deleted"].items() if n} == {"incident": 1}
-    assert {t: n for t, n in changes["inserted"].items() if n and t != "quarantine"} == {
-        "service_request": 1
-    }
+    assert {
+        t: n for t, n in changes["inserted"].items() if n and t != "quarantine"
+    } == {"service_request": 1}
     db = tmp_path / "target.db"
-    assert query(db, "SELECT COUNT(*) FROM incident WHERE legacy_id = '00010100'") == [(0,)]
-    assert query(db, "SELECT entity_type FROM lineage WHERE legacy_id = '00010100' AND source_name = 'calls'") == [
-        ("service_request",)
+    assert query(db, "SELECT COUNT(*) FROM incident WHERE legacy_id = '00010100'") == [
+        (0,)
     ]
+    assert query(
+        db,
+        "SELECT entity_type FROM lineage "
+        "WHERE legacy_id = '00010100' AND source_name = 'calls'",
+    ) == [("service_request",)]
 
 
 def test_rerun_after_source_record_deleted_does_not_balance(heat_copy, tmp_path):
@@ -223,27 +281,38 @@ def test_rerun_after_source_record_deleted_does_not_balance(heat_copy, tmp_path)
     assert not second.balanced
     assert second.summary_dict["reconciliation_problems"] == [
         "Source 'journal': the target holds lineage for 1844 legacy ids but this run "
-        "loaded 1839; 5 of them came from an earlier run and are no longer in the source."
+        "loaded 1839; 5 of them came from an earlier run and are no longer in the "
+        "source."
     ]
-    assert (second.report_dir / "findings.jsonl").read_text(encoding="utf-8").count("reconciliation.balanced") == 1
+    assert (second.report_dir / "findings.jsonl").read_text(encoding="utf-8").count(
+        "reconciliation.balanced"
+    ) == 1
 
 
 def test_dry_run_writes_nothing_to_the_target(legacy, tmp_path):
-    outcome = execute_job(make_job(tmp_path, f"sqlite:///{legacy[0]}"), dry_run=True, limit=None)
+    outcome = execute_job(
+        make_job(tmp_path, f"sqlite:///{legacy[0]}"), dry_run=True, limit=None
+    )
 
     assert outcome.balanced
     assert table_counts(outcome.summary_dict) == EXPECTED_COUNTS
     assert not (tmp_path / "target.db").exists()
 
 
-def test_limit_reads_n_rows_per_table_and_excludes_children_of_unread_calls(legacy, tmp_path):
-    outcome = execute_job(make_job(tmp_path, f"sqlite:///{legacy[0]}"), dry_run=False, limit=100)
+def test_limit_reads_n_rows_per_table_and_excludes_children_of_unread_calls(
+    legacy, tmp_path
+):
+    outcome = execute_job(
+        make_job(tmp_path, f"sqlite:///{legacy[0]}"), dry_run=False, limit=100
+    )
 
     assert outcome.balanced
     counts = table_counts(outcome.summary_dict)
     assert counts["calls"][0] == 100
     assert counts["assignments"][0] == 100
-    excluded = {t["source_name"]: t["excluded_by_rule"] for t in outcome.summary_dict["tables"]}
+    excluded = {
+        t["source_name"]: t["excluded_by_rule"] for t in outcome.summary_dict["tables"]
+    }
     assert excluded["calls"] == {}
     assert set(excluded["journal"]) <= {"option_limit"}
 
@@ -251,23 +320,34 @@ def test_limit_reads_n_rows_per_table_and_excludes_children_of_unread_calls(lega
 def test_upper_case_oracle_style_names_migrate_the_same(tmp_path):
     path = tmp_path / "upper.db"
     generate_heat(f"sqlite:///{path}", calls=1000, seed=7, case="upper")
-    outcome = execute_job(make_job(tmp_path, f"sqlite:///{path}"), dry_run=False, limit=None)
+    outcome = execute_job(
+        make_job(tmp_path, f"sqlite:///{path}"), dry_run=False, limit=None
+    )
 
     counts = table_counts(outcome.summary_dict)
     assert counts == EXPECTED_COUNTS
     assert [t["table"] for t in outcome.summary_dict["tables"]] == [
-        "PROFILE", "SUBSET", "CALLLOG", "ASGNMNT", "JOURNAL"
+        "PROFILE",
+        "SUBSET",
+        "CALLLOG",
+        "ASGNMNT",
+        "JOURNAL",
     ]
 
 
 def test_cp1252_csv_export_migrates_like_the_database(tmp_path):
     folder = tmp_path / "csv"
     write_heat_csv(folder, calls=1000, seed=7, encoding="cp1252")
-    outcome = execute_job(make_job(tmp_path, csv_folder=folder), dry_run=False, limit=None)
+    outcome = execute_job(
+        make_job(tmp_path, csv_folder=folder), dry_run=False, limit=None
+    )
 
     assert outcome.balanced
     assert table_counts(outcome.summary_dict) == EXPECTED_COUNTS
     db = tmp_path / "target.db"
     fixed = query(db, "SELECT COUNT(*) FROM work_note WHERE text_raw LIKE '%Ã©%'")
-    repaired = query(db, "SELECT COUNT(*) FROM work_note WHERE text_raw LIKE '%Ã©%' AND text LIKE '%é%'")
+    repaired = query(
+        db,
+        "SELECT COUNT(*) FROM work_note WHERE text_raw LIKE '%Ã©%' AND text LIKE '%é%'",
+    )
     assert fixed == repaired

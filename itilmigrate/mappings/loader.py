@@ -6,10 +6,10 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from itilmigrate.errors import DefinitionProblem, MappingDefinitionError
 from itilmigrate.mappings.spec import MappingDefinition
@@ -78,6 +78,40 @@ def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """Return the definition model found at ``loc`` (None past a free-form dict)."""
+    model: type[BaseModel] = MappingDefinition
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        found = _first_model(field.annotation)
+        if found is None:
+            return None
+        model = found
+    return model
+
+
+def _first_model(annotation: object) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _first_model(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    # A dict of models (value_maps, fields) puts the user's own key in the path.
+    model = _model_at(loc) or _model_at(loc[:-1])
+    if model is None:
+        return []
+    return sorted(f.alias or name for name, f in model.model_fields.items())
+
+
 def _dotted(loc: tuple[int | str, ...]) -> str:
     text = ""
     for part in loc:
@@ -120,7 +154,10 @@ def parse_mapping(text: str, *, file: str) -> MappingDefinition:
             loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
-                message = "unknown key (misspelt?); see `itilmigrate mapping schema`"
+                allowed = _allowed_keys(loc[:-1])
+                message = "unknown key (misspelt?)" + (
+                    f"; expected one of {allowed}" if allowed else ""
+                )
             problems.append(
                 DefinitionProblem(
                     file=file,

@@ -176,7 +176,7 @@ class ExclusionRule(BaseModel):
 
 
 class ClassificationRule(BaseModel):
-    """One ordered rule deciding the ITIL record type; its name is kept on the record."""
+    """One ordered rule deciding the ITIL record type; its name stays on the record."""
 
     model_config = _STRICT
 
@@ -449,68 +449,82 @@ class MappingDefinition(BaseModel):
                 problems.append(
                     (f"{where}.name", f"duplicate source name {source.name!r}")
                 )
-            if source.parent is not None:
-                parents = [s for s in self.sources if s.name == source.parent]
-                if not parents:
-                    problems.append(
-                        (
-                            f"{where}.parent",
-                            f"no source named {source.parent!r}; expected one of {names}",
-                        )
+            problems.extend(self._parent_problems(where, source))
+            problems.extend(self._value_map_problems(where, source))
+            priority = source.fields.get("priority")
+            if (
+                source.entity is EntityKind.RECORD
+                and priority is not None
+                and self.priority.levels is None
+                and "impact" not in source.fields
+            ):
+                problems.append(
+                    (
+                        f"{where}.fields.priority",
+                        "set 'priority.levels' (legacy code → [impact, urgency]) "
+                        "or map 'impact' and 'urgency'",
                     )
-                elif parents[0].entity is not EntityKind.RECORD:
-                    problems.append(
-                        (f"{where}.parent", f"{source.parent!r} is not a record source")
-                    )
-                elif source.parent_key and len(source.parent_key) != len(
-                    parents[0].key
-                ):
-                    problems.append(
-                        (
-                            f"{where}.parent_key",
-                            f"has {len(source.parent_key)} column(s); the parent key has {len(parents[0].key)}",
-                        )
-                    )
-            fields: dict[str, FieldMapping] = dict(source.fields)
-            if source.assignments is not None:
-                for part_name in ("group", "assignee"):
-                    part = getattr(source.assignments, part_name)
-                    if part is not None:
-                        fields[f"assignments.{part_name}"] = part
-            for field_name, field in fields.items():
-                if field.map is not None and field.map not in self.value_maps:
-                    problems.append(
-                        (
-                            f"{where}.fields.{field_name}.map",
-                            f"no value map named {field.map!r}; expected one of {sorted(self.value_maps)}",
-                        )
-                    )
-            status = source.fields.get("status")
-            if status is not None and status.map in self.value_maps:
-                allowed = {s.value for s in Status}
-                value_map = self.value_maps[status.map]
-                targets = set(value_map.values.values())
-                if value_map.default is not None:
-                    targets.add(value_map.default)
-                for bad in sorted(targets - allowed):
-                    problems.append(
-                        (
-                            f"value_maps.{status.map}",
-                            f"{bad!r} is not an ITIL status; expected one of {sorted(allowed)}",
-                        )
-                    )
-            if source.entity is EntityKind.RECORD and "priority" in source.fields:
-                if self.priority.levels is None and "impact" not in source.fields:
-                    problems.append(
-                        (
-                            f"{where}.fields.priority",
-                            "set 'priority.levels' (legacy code → [impact, urgency]) or map 'impact' and 'urgency'",
-                        )
-                    )
+                )
         if self.repeat_incidents is not None and not any(
             s.entity is EntityKind.RECORD for s in self.sources
         ):
             problems.append(("repeat_incidents", "needs a record source"))
+        return problems
+
+    def _parent_problems(
+        self, where: str, source: SourceMapping
+    ) -> list[tuple[str, str]]:
+        if source.parent is None:
+            return []
+        parents = [s for s in self.sources if s.name == source.parent]
+        if not parents:
+            names = [s.name for s in self.sources]
+            message = f"no source named {source.parent!r}; expected one of {names}"
+            return [(f"{where}.parent", message)]
+        parent = parents[0]
+        if parent.entity is not EntityKind.RECORD:
+            return [(f"{where}.parent", f"{source.parent!r} is not a record source")]
+        if source.parent_key and len(source.parent_key) != len(parent.key):
+            message = (
+                f"has {len(source.parent_key)} column(s); "
+                f"the parent key has {len(parent.key)}"
+            )
+            return [(f"{where}.parent_key", message)]
+        return []
+
+    def _value_map_problems(
+        self, where: str, source: SourceMapping
+    ) -> list[tuple[str, str]]:
+        fields: dict[str, FieldMapping] = dict(source.fields)
+        if source.assignments is not None:
+            for part_name in ("group", "assignee"):
+                part = getattr(source.assignments, part_name)
+                if part is not None:
+                    fields[f"assignments.{part_name}"] = part
+        problems = [
+            (
+                f"{where}.fields.{name}.map",
+                f"no value map named {field.map!r}; "
+                f"expected one of {sorted(self.value_maps)}",
+            )
+            for name, field in fields.items()
+            if field.map is not None and field.map not in self.value_maps
+        ]
+        status = source.fields.get("status")
+        if status is None or status.map not in self.value_maps:
+            return problems
+        allowed = {s.value for s in Status}
+        value_map = self.value_maps[status.map]
+        targets = set(value_map.values.values())  # noqa: PD011 - a dict, not pandas
+        if value_map.default is not None:
+            targets.add(value_map.default)
+        problems.extend(
+            (
+                f"value_maps.{status.map}",
+                f"{bad!r} is not an ITIL status; expected one of {sorted(allowed)}",
+            )
+            for bad in sorted(targets - allowed)
+        )
         return problems
 
 

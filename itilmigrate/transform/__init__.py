@@ -1,0 +1,3 @@
+"""Transform stage: mappings applied to legacy records, batch by batch."""
+
+from __future__ import annotations

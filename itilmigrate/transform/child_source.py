@@ -386,7 +386,8 @@ def prescan_assignments(
             steps = transformer.event_steps(
                 df, parents, problems, [], [], register=False
             )
-            steps = steps.assign(acknowledged_at=pd.NaT, resolved_at=pd.NaT)
+            no_time = pd.Series(pd.NaT, index=steps.index, dtype="datetime64[ns, UTC]")
+            steps = steps.assign(acknowledged_at=no_time, resolved_at=no_time)
             parts.append(
                 steps[
                     [

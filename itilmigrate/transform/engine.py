@@ -207,7 +207,8 @@ class Transformer:
             problems.add(
                 legacy_ids.isin(duplicates) & ~excluded,
                 QuarantineReason.DUPLICATE_KEY,
-                f"key {self.mapping.key} occurs more than once in table {self.plan.table!r}",
+                f"key {self.mapping.key} occurs more than once in table "
+                f"{self.plan.table!r}",
             )
         return excluded, counts
 

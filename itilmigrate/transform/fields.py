@@ -56,6 +56,16 @@ def join_key(
     return joined.where(~missing, None)
 
 
+def join_present(parts: list[pd.Series], separator: str, index: pd.Index) -> pd.Series:
+    """Join the present values of several columns (a display name from two parts)."""
+    joined = pd.Series("", index=index, dtype=object)
+    for part in parts:
+        text = part.fillna("").astype(object)
+        gap = ((joined != "") & (text != "")).map({True: separator, False: ""})
+        joined = joined + gap + text
+    return joined.where(joined != "", None)
+
+
 def evaluate(
     condition: Condition,
     df: pd.DataFrame,
@@ -144,22 +154,11 @@ def convert_field(
     blanks = mapping.blank_values
     if spec.value is not None:
         values = pd.Series(spec.value, index=df.index, dtype=object)
+    elif kind.endswith("_ref") and spec.columns is not None:
+        values = join_key(df, columns, spec.columns, blanks)
     elif spec.columns is not None:
         parts = [present(df, columns, c, blanks) for c in spec.columns]
-        stacked = pd.concat(parts, axis=1)
-        values = (
-            stacked.apply(
-                lambda r: (
-                    spec.separator.join(v for v in r if isinstance(v, str)) or None
-                ),
-                axis=1,
-            )
-            if len(df)
-            else pd.Series(dtype=object)
-        )
-        values = values.astype(object)
-        if kind.endswith("_ref"):
-            values = join_key(df, columns, spec.columns, blanks)
+        values = join_present(parts, spec.separator, df.index)
     else:
         assert spec.column is not None  # noqa: S101 - guaranteed by FieldMapping
         values = present(df, columns, spec.column, blanks)
@@ -175,7 +174,8 @@ def convert_field(
         problems.add(
             unmapped,
             QuarantineReason.UNMAPPED_VALUE,
-            f"field {name!r}: value of {spec.column or spec.columns!r} not in value map "
+            f"field {name!r}: value of {spec.column or spec.columns!r} not in "
+            "value map "
             f"{spec.map!r} and no default",
         )
         values = mapped
@@ -240,7 +240,8 @@ def _timestamp(
     problems.add(
         result.failed,
         QuarantineReason.UNPARSEABLE,
-        f"field {name!r}: {spec.column!r} fits none of the date layouts {settings.formats}"
+        f"field {name!r}: {spec.column!r} fits none of the date layouts "
+        f"{settings.formats}"
         + (
             f" with {spec.time_column!r} in {settings.time_formats}"
             if spec.time_column
@@ -248,7 +249,7 @@ def _timestamp(
         ),
     )
     dst.add(name, result.nonexistent_count + result.ambiguous_count)
-    values = result.values
+    values = result.values  # noqa: PD011 - a TimestampResult field
     if spec.required:
         problems.add(
             values.isna() & ~result.failed,

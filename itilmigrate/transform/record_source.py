@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
 from itilmigrate.entities import EntityType, ProblemOrigin, entity_ids
-from itilmigrate.mappings.spec import FieldMapping
 from itilmigrate.records import QuarantineReason
 from itilmigrate.transform import converters
 from itilmigrate.transform.engine import (
@@ -28,6 +27,10 @@ from itilmigrate.transform.fields import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from itilmigrate.mappings.spec import FieldMapping
     from itilmigrate.records import QuarantinedRecord
 
 logger = logging.getLogger(__name__)
@@ -51,9 +54,10 @@ def aggregate_events(values: pd.Series, keys: pd.Series, how: str) -> pd.Series:
         frame = frame[frame["v"].notna()]
     if how in ("min", "max"):
         grouped = frame.groupby("k", sort=False)["v"]
-        out = grouped.min() if how == "min" else grouped.max()
-        return out
-    keep = "first" if how in ("first", "first_present") else "last"
+        return grouped.min() if how == "min" else grouped.max()
+    keep: Literal["first", "last"] = (
+        "first" if how in ("first", "first_present") else "last"
+    )
     frame = frame.drop_duplicates("k", keep=keep)
     return pd.Series(
         frame["v"].to_numpy(dtype=object), index=frame["k"].to_numpy(dtype=object)
@@ -75,7 +79,9 @@ class RecordTransformer(Transformer):
         assignment_frame: pd.DataFrame | None = None
         if self.mapping.mode == "events":
             rows, values, originals, problems, excluded, assignment_frame = (
-                self._events(df, legacy_ids, problems, excluded, fields, frames, lineage)
+                self._events(
+                    df, legacy_ids, problems, excluded, fields, frames, lineage
+                )
             )
             excluded_counts = self._event_exclusions(df, legacy_ids, excluded)
         else:
@@ -91,11 +97,15 @@ class RecordTransformer(Transformer):
         frames.extend(record_frames)
         lineage.append(record_lineage)
         if assignment_frame is not None and not assignment_frame.empty:
-            kept = assignment_frame[assignment_frame["record_legacy_id"].isin(loaded_keys)]
+            kept = assignment_frame[
+                assignment_frame["record_legacy_id"].isin(loaded_keys)
+            ]
             frames.append(("assignment", kept.reset_index(drop=True)))
             steps = self._lineage(kept["legacy_id"], "assignment", kept["entity_id"])
             lineage.append(steps.assign(source_name=f"{self.mapping.name}_assignments"))
-        self.state.loaded_records.setdefault(self.mapping.name, set()).update(loaded_keys)
+        self.state.loaded_records.setdefault(self.mapping.name, set()).update(
+            loaded_keys
+        )
 
         # An event log reconciles rows: every event of a loaded record is loaded.
         loaded_rows = int(legacy_ids.isin(loaded_keys).sum())
@@ -109,7 +119,7 @@ class RecordTransformer(Transformer):
         legacy_ids: pd.Series,
         excluded: pd.Series,
     ) -> dict[str, int]:
-        """Count excluded event rows per rule (rules are judged on a key's last event)."""
+        """Count excluded event rows per rule, judged on each key's last event."""
         out: dict[str, int] = {}
         remaining = excluded.copy()
         for rule in self.mapping.exclude:
@@ -138,7 +148,7 @@ class RecordTransformer(Transformer):
         dict[str, pd.Series],
         FieldProblems,
         pd.Series,
-        pd.DataFrame,
+        pd.DataFrame | None,
     ]:
         """Reduce an event log batch (whole keys only) to one row per record."""
         event_spec = self.mapping.fields["event_time"]
@@ -430,10 +440,9 @@ class RecordTransformer(Transformer):
                 for k, s in common.items()
             }
             out.append((entity_type.value, _frame(entity_type.value, part, n[mask])))
-        if "incident" in set(types):
-            self._collect_for_clustering(
-                common, (types == EntityType.INCIDENT.value).to_numpy(dtype=bool), n
-            )
+        incidents = (types == EntityType.INCIDENT.value).to_numpy(dtype=bool)
+        if incidents.any():
+            self._collect_for_clustering(common, incidents, n)
         record_lineage = self._lineage(keys, types, ids)
         return out, record_lineage, set(keys)
 
@@ -486,8 +495,9 @@ class RecordTransformer(Transformer):
         }
 
     def _collect_for_clustering(
-        self, common: dict[str, object], mask: object, n: pd.Index
+        self, common: dict[str, object], mask: npt.NDArray[np.bool_], n: pd.Index
     ) -> None:
+        """Keep what repeat-incident clustering needs of this batch's incidents."""
         settings = self.definition.repeat_incidents
         if settings is None:
             return
@@ -498,16 +508,16 @@ class RecordTransformer(Transformer):
             settings.text,
             *settings.group_by,
         ]
-        part = pd.DataFrame(
-            {
-                c: (common[c][mask] if isinstance(common[c], pd.Series) else common[c])
-                for c in dict.fromkeys(wanted)
-            },  # type: ignore[index]
-            index=n[mask],  # type: ignore[index]
-        )
-        part[settings.text] = part[settings.text].map(
-            lambda t: t[:500] if isinstance(t, str) else t
-        )
+        part = pd.DataFrame(index=n[mask])
+        for column in dict.fromkeys(wanted):
+            value = common[column]
+            part[column] = (
+                value[mask]
+                if isinstance(value, pd.Series)
+                else pd.Series([value] * len(part), index=part.index, dtype=object)
+            )
+        # Clustering compares the start of each text; the rest only costs memory.
+        part[settings.text] = part[settings.text].str.slice(0, 500)
         self.state.cluster_parts.append(part.reset_index(drop=True))
 
 
@@ -577,7 +587,7 @@ def collapse_assignments(
 
 
 def summarise_assignments(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per record: count, reassignments, last holder, first acknowledgement, last resolve."""
+    """Per record: count, reassignments, last holder, first response, last resolve."""
     ordered = frame.sort_values(["record_legacy_id", "seq"], kind="stable")
     grouped = ordered.groupby("record_legacy_id", sort=False)
     summary = pd.DataFrame(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +14,9 @@ from itilmigrate.cli import cli, main
 from itilmigrate.errors import ExitCode
 from itilmigrate.generator import generate_heat
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 @pytest.fixture(scope="module")
 def legacy_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -22,11 +25,13 @@ def legacy_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def write_job(folder: Path, legacy_db: Path, *, mapping: str = "heat", source: str | None = None) -> Path:
+def write_job(
+    folder: Path, legacy_db: Path, *, mapping: str = "heat", source: str | None = None
+) -> Path:
     job = folder / "job.yaml"
     job.write_text(
         "name: cli-test\n"
-        f"source: {source or '{kind: sql, url: ' + 'sqlite:///' + str(legacy_db) + '}'}\n"
+        f"source: {source or '{kind: sql, url: sqlite:///' + str(legacy_db) + '}'}\n"
         f"mapping: {mapping}\n"
         "target: sqlite:///target.db\n"
         "options: {report_dir: reports}\n",
@@ -76,7 +81,9 @@ def test_run_unbalanced_reconciliation_exits_findings(tmp_path, legacy_db):
     # then holds lineage the source no longer has.
     smaller = tmp_path / "smaller.db"
     generate_heat(f"sqlite:///{smaller}", calls=200, seed=3)
-    job.write_text(job.read_text().replace(str(legacy_db), str(smaller)), encoding="utf-8")
+    job.write_text(
+        job.read_text().replace(str(legacy_db), str(smaller)), encoding="utf-8"
+    )
     code, out, err = invoke("run", "--no-progress", "--output", "json", str(job))
 
     assert code == ExitCode.FINDINGS
@@ -85,25 +92,38 @@ def test_run_unbalanced_reconciliation_exits_findings(tmp_path, legacy_db):
 
 
 def test_run_unknown_option_exits_usage(tmp_path, legacy_db):
-    code, _, err = invoke("run", "--no-such-option", str(write_job(tmp_path, legacy_db)))
+    code, _, err = invoke(
+        "run", "--no-such-option", str(write_job(tmp_path, legacy_db))
+    )
 
     assert code == ExitCode.USAGE
     assert "No such option '--no-such-option'" in err
 
 
-def test_run_mapping_naming_missing_column_exits_config_before_writing(tmp_path, legacy_db):
+def test_run_mapping_naming_missing_column_exits_config_before_writing(
+    tmp_path, legacy_db
+):
     mapping = tmp_path / "broken.yaml"
     from importlib import resources
 
-    text = resources.files("itilmigrate.mappings.definitions").joinpath("heat.yaml").read_text()
-    mapping.write_text(text.replace("{column: CallStatus,", "{column: CallStatsu,"), encoding="utf-8")
+    text = (
+        resources.files("itilmigrate.mappings.definitions")
+        .joinpath("heat.yaml")
+        .read_text()
+    )
+    mapping.write_text(
+        text.replace("{column: CallStatus,", "{column: CallStatsu,"), encoding="utf-8"
+    )
     job = write_job(tmp_path, legacy_db, mapping=str(mapping))
     code, out, err = invoke("run", "--no-progress", str(job))
 
     assert code == ExitCode.CONFIG
     assert out == ""
     assert "error: Mapping definition is invalid (1 problem):" in err
-    assert "sources[2] (calls) column 'CallStatsu': no column 'CallStatsu' in table 'CallLog'" in err
+    assert (
+        "sources[2] (calls) column 'CallStatsu': no column 'CallStatsu' in table "
+        "'CallLog'" in err
+    )
     assert not (tmp_path / "target.db").exists()
 
 
@@ -148,7 +168,9 @@ def run_main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
     return info.value.code
 
 
-def test_main_unexpected_exception_exits_internal(monkeypatch, tmp_path, legacy_db, capsys):
+def test_main_unexpected_exception_exits_internal(
+    monkeypatch, tmp_path, legacy_db, capsys
+):
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
@@ -159,7 +181,9 @@ def test_main_unexpected_exception_exits_internal(monkeypatch, tmp_path, legacy_
     assert "error: internal error; rerun with --debug" in capsys.readouterr().err
 
 
-def test_main_keyboard_interrupt_exits_interrupted(monkeypatch, tmp_path, legacy_db, capsys):
+def test_main_keyboard_interrupt_exits_interrupted(
+    monkeypatch, tmp_path, legacy_db, capsys
+):
     def interrupted(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt
 
@@ -184,7 +208,9 @@ def test_main_help_exits_ok(monkeypatch, capsys):
     assert "Exit codes:" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["demo"]], ids=["group", "run", "demo"])
+@pytest.mark.parametrize(
+    "command", [[], ["run"], ["demo"]], ids=["group", "run", "demo"]
+)
 def test_help_on_every_command_lists_exit_codes(command):
     code, out, _ = invoke(*command, "--help")
 

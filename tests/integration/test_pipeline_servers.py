@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -23,6 +22,7 @@ from tests.test_pipeline import EXPECTED_COUNTS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,7 @@ def _unavailable(reason: str) -> None:
 
 def _odbc_driver(name: str) -> None:
     try:
-        import pyodbc  # noqa: PLC0415 - libodbc may be missing
+        import pyodbc
     except ImportError as exc:
         _unavailable(f"pyodbc cannot load unixODBC ({exc}); install unixodbc")
         return
@@ -91,7 +91,9 @@ def pg_schema() -> Iterator[str]:
 def _odbc_job(tmp_path: Path, connection_string: str):
     job = make_job(tmp_path, "sqlite:///unused.db")
     return job.model_copy(
-        update={"source": OdbcSourceSpec(kind="odbc", connection_string=connection_string)}
+        update={
+            "source": OdbcSourceSpec(kind="odbc", connection_string=connection_string)
+        }
     )
 
 
@@ -118,7 +120,9 @@ def test_heat_job_through_mariadb_odbc_driver_balances(tmp_path, mariadb_databas
     assert table_counts(outcome.summary_dict) == EXPECTED_COUNTS
 
 
-def test_heat_job_into_postgresql_target_is_idempotent(tmp_path, legacy_sqlite, pg_schema):
+def test_heat_job_into_postgresql_target_is_idempotent(
+    tmp_path, legacy_sqlite, pg_schema
+):
     target = f"{POSTGRES_URL}?options=-csearch_path%3D{pg_schema}"
     job = make_job(tmp_path, f"sqlite:///{legacy_sqlite}", target=target)
     first = execute_job(job, dry_run=False, limit=None)
@@ -132,13 +136,18 @@ def test_heat_job_into_postgresql_target_is_idempotent(tmp_path, legacy_sqlite, 
     assert second.summary_dict["target_changes"]["updated_total"] == 0
     engine = sa.create_engine(target)
     with engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT COUNT(*) FROM incident").scalar() == 629
+        assert (
+            connection.exec_driver_sql("SELECT COUNT(*) FROM incident").scalar() == 629
+        )
         opened = connection.exec_driver_sql(
             "SELECT opened_at FROM incident WHERE legacy_id = '00010100'"
         ).scalar()
         assert opened is not None
         assert opened.utcoffset() is not None
-        assert connection.exec_driver_sql("SELECT COUNT(*) FROM migration_run").scalar() == 2
+        assert (
+            connection.exec_driver_sql("SELECT COUNT(*) FROM migration_run").scalar()
+            == 2
+        )
     engine.dispose()
 
 

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from itilmigrate.errors import ExitCode, MappingDefinitionError
 from itilmigrate.mappings.loader import bundled_names, load_mapping, parse_mapping
 from itilmigrate.mappings.spec import EntityKind, dump_schema
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MINIMAL = """\
 name: tiny
@@ -64,7 +67,9 @@ def test_parse_mapping_misspelt_key_names_path_and_line():
     text = MINIMAL.replace("    key: [CallID]", "    kye: [CallID]")
     assert _problems(text) == [
         "m.yaml: sources[0].key (line 7): Field required",
-        "m.yaml: sources[0].kye (line 10): unknown key (misspelt?); see `itilmigrate mapping schema`",
+        "m.yaml: sources[0].kye (line 10): unknown key (misspelt?); expected one of "
+        "['assignments', 'entity', 'exclude', 'fields', 'keep_unmapped', 'key', "
+        "'mode', 'name', 'parent', 'parent_key', 'person_key', 'person_kind', 'table']",
     ]
 
 
@@ -76,15 +81,18 @@ def test_parse_mapping_every_problem_listed_at_once():
     )
     problems = _problems(text)
     assert problems == [
-        "m.yaml: timezone (line 2): unknown time zone 'Europe/Lundon'; use an IANA name such as 'Europe/London'",
-        "m.yaml: sources[0].entity (line 9): Input should be 'record', 'person', 'assignment' or 'work_note'",
+        "m.yaml: timezone (line 2): unknown time zone 'Europe/Lundon'; use an IANA "
+        "name such as 'Europe/London'",
+        "m.yaml: sources[0].entity (line 9): Input should be 'record', 'person', "
+        "'assignment' or 'work_note'",
     ]
 
 
 def test_parse_mapping_unknown_value_map_is_a_cross_problem():
     text = MINIMAL.replace("map: status}", "map: statuses}")
     assert _problems(text) == [
-        "m.yaml: sources[0].fields.status.map (line 12): no value map named 'statuses'; "
+        "m.yaml: sources[0].fields.status.map (line 12): no value map named "
+        "'statuses'; "
         "expected one of ['status']"
     ]
 
@@ -92,15 +100,19 @@ def test_parse_mapping_unknown_value_map_is_a_cross_problem():
 def test_parse_mapping_status_target_not_itil_is_rejected():
     text = MINIMAL.replace("Closed: closed", "Closed: done")
     assert _problems(text) == [
-        "m.yaml: value_maps.status (line 4): 'done' is not an ITIL status; expected one of "
+        "m.yaml: value_maps.status (line 4): 'done' is not an ITIL status; "
+        "expected one of "
         "['cancelled', 'closed', 'in_progress', 'new', 'on_hold', 'resolved']"
     ]
 
 
 def test_parse_mapping_two_digit_year_without_pivot_is_rejected():
-    text = MINIMAL.replace("name: tiny\n", "name: tiny\ndates:\n  formats: ['%d/%m/%y']\n")
+    text = MINIMAL.replace(
+        "name: tiny\n", "name: tiny\ndates:\n  formats: ['%d/%m/%y']\n"
+    )
     assert _problems(text) == [
-        "m.yaml: dates (line 2): a format uses '%y' (two-digit year): set 'two_digit_year_pivot'"
+        "m.yaml: dates (line 2): a format uses '%y' (two-digit year): set "
+        "'two_digit_year_pivot'"
     ]
 
 
@@ -110,7 +122,8 @@ def test_parse_mapping_classification_rule_needs_a_test():
         "      when: {column: CallType}\n"
     )
     assert _problems(text) == [
-        "m.yaml: classification.rules[0].when (line 18): a condition needs one of 'in', "
+        "m.yaml: classification.rules[0].when (line 18): a condition needs one of "
+        "'in', "
         "'not_in', 'matches', 'blank'"
     ]
 
@@ -123,13 +136,15 @@ def test_parse_mapping_bad_regex_is_rejected():
     problems = _problems(text)
     assert len(problems) == 1
     assert problems[0].startswith(
-        "m.yaml: classification.rules[0].when.matches (line 18): invalid regular expression:"
+        "m.yaml: classification.rules[0].when.matches (line 18): invalid regular "
+        "expression:"
     )
 
 
 def test_parse_mapping_invalid_yaml_reports_line():
     assert _problems("name: [unclosed\n") == [
-        "m.yaml: (yaml) (line 2): not valid YAML: expected ',' or ']', but got '<stream end>'"
+        "m.yaml: (yaml) (line 2): not valid YAML: expected ',' or ']', but got "
+        "'<stream end>'"
     ]
 
 

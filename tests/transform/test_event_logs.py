@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from itilmigrate.runner import execute_job
-from tests.factories import make_job, query, quarantine_report, reason_counts, table_counts
+from tests.factories import (
+    make_job,
+    quarantine_report,
+    query,
+    reason_counts,
+    table_counts,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MAPPING = """\
 name: events_test
@@ -40,7 +49,10 @@ sources:
       event_time: {column: updated_at, required: true}
       status: {column: state, map: state, required: true}
       opened_at: {column: updated_at, aggregate: first}
-      resolved_at: {column: updated_at, aggregate: first, when: {column: state, in: [Resolved]}}
+      resolved_at:
+        column: updated_at
+        aggregate: first
+        when: {column: state, in: [Resolved]}
       responded_at:
         column: updated_at
         aggregate: first
@@ -105,7 +117,8 @@ def test_event_log_reduces_events_to_the_current_record(job, tmp_path):
 
     assert query(
         db,
-        "SELECT legacy_id, status, legacy_status, opened_at, responded_at, resolved_at, "
+        "SELECT legacy_id, status, legacy_status, opened_at, responded_at, "
+        "resolved_at, "
         "category, impact, urgency, priority, assignment_count, reassignment_count "
         "FROM incident",
     ) == [
@@ -130,7 +143,8 @@ def test_event_log_builds_assignment_steps_on_each_change(job, tmp_path):
     execute_job(job, dry_run=False, limit=None)
     rows = query(
         tmp_path / "target.db",
-        "SELECT a.legacy_id, a.seq, g.name, p.display_name, a.assigned_at, a.is_reassignment "
+        "SELECT a.legacy_id, a.seq, g.name, p.display_name, a.assigned_at, "
+        "a.is_reassignment "
         "FROM assignment a LEFT JOIN assignment_group g ON g.entity_id = a.group_id "
         "LEFT JOIN person p ON p.entity_id = a.assignee_id ORDER BY a.seq",
     )
