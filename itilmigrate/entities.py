@@ -130,6 +130,8 @@ class Record(Entity):
     contact_type: str | None = None
     caller_id: str | None = None
     caller_ref: str | None = None
+    opened_by_id: str | None = None
+    closed_by_id: str | None = None
     assignment_group_id: str | None = None
     assignee_id: str | None = None
     opened_at: datetime

@@ -8,8 +8,13 @@ data writes nothing but its run record.
 
 Bulk writes use the fastest path each backend offers (measured in
 ``benchmarks/load_target.py``): SQLite gets ``executemany`` on the driver inside the
-batch transaction, PostgreSQL gets psycopg 3 ``COPY ... FROM STDIN``, and any other
-dialect SQLAlchemy Core ``insert()``/``update()`` executemany.
+batch transaction, PostgreSQL gets psycopg 3 ``COPY ... FROM STDIN`` (new rows
+straight into the table, changed rows through a temporary table and
+``UPDATE ... FROM``), MariaDB and MySQL get PyMySQL's own batched ``executemany``,
+and any other dialect SQLAlchemy Core ``insert()``/``update()`` executemany.
+
+Records deleted from a source are not deleted from the target: reconciliation
+reports them (more lineage rows than legacy ids loaded).
 """
 
 from __future__ import annotations

@@ -274,6 +274,8 @@ FIELD_KINDS: dict[EntityKind, dict[str, str]] = {
         "service": "code",
         "contact_type": "code",
         "caller": "customer_ref",
+        "opened_by": "staff_ref",
+        "closed_by": "staff_ref",
         "assignment_group": "group_ref",
         "assignee": "staff_ref",
         "opened_at": "timestamp",

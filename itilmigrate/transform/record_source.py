@@ -346,7 +346,8 @@ class RecordTransformer(Transformer):
             {
                 k: s
                 for k, s in v.items()
-                if k in ("caller", "assignment_group", "assignee")
+                if k
+                in ("caller", "opened_by", "closed_by", "assignment_group", "assignee")
             },
             derived,
             lineage,
@@ -405,6 +406,8 @@ class RecordTransformer(Transformer):
             "contact_type": get("contact_type"),
             "caller_id": refs.get("caller", none),
             "caller_ref": get("caller"),
+            "opened_by_id": refs.get("opened_by", none),
+            "closed_by_id": refs.get("closed_by", none),
             "assignment_group_id": group_id,
             "assignee_id": assignee_id,
             "opened_at": get("opened_at"),

@@ -338,3 +338,18 @@ def test_postgres_target_export_reads_back_what_was_loaded(pg_target, tmp_path):
     lines = (tmp_path / "incident.csv").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 4
     assert ",2024-03-01T08:15:00.000000Z," in lines[1] + lines[2] + lines[3]
+
+
+def test_postgres_target_legacy_key_over_255_characters_fails_batch(pg_target):
+    # Pins the LIMITATION in load/tables.py: legacy_id is VARCHAR(255).
+    frame = factories.make_incident_frame(1, legacy_id="K" * 256)
+
+    with pytest.raises(TargetError) as caught:
+        pg_target.load_batch(
+            factories.make_batch({"incident": frame}), source_system="heat"
+        )
+
+    assert str(caught.value).startswith(
+        "The target refused table 'incident' "
+        "(StringDataRightTruncation, SQLSTATE 22001)."
+    )
