@@ -221,6 +221,17 @@ class WorkNote(Entity):
     text_raw: str | None = None
 
 
+class StatusChange(Entity):
+    """One step of a record's status history (from event-log sources)."""
+
+    record_id: str
+    record_legacy_id: str
+    seq: int
+    status: Status
+    legacy_status: str | None = None
+    changed_at: datetime | None = None
+
+
 class ProblemIncident(BaseModel):
     """Links a problem to an incident it explains, with the rule that linked them."""
 
@@ -243,6 +254,7 @@ TABLE_MODELS: dict[str, EntityModel] = {
     "assignment_group": AssignmentGroup,
     "assignment": Assignment,
     "work_note": WorkNote,
+    "status_change": StatusChange,
     "problem_incident": ProblemIncident,
 }
 

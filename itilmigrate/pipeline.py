@@ -45,6 +45,7 @@ from itilmigrate.transform.staging import grouped_batches
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from pathlib import Path
 
     from itilmigrate.load.base import Target
     from itilmigrate.mappings.loader import LoadedMapping
@@ -448,6 +449,86 @@ class Pipeline:
         logger.info(
             "problems proposed clusters=%d incidents=%d", len(clusters), len(link_frame)
         )
+
+
+@dataclass(slots=True, kw_only=True)
+class SampleOutcome:
+    """What a sample run produced: entity frames per target table, quarantine."""
+
+    summary: RunSummary
+    frames: dict[str, pd.DataFrame]
+    quarantined: list[QuarantinedRecord]
+
+
+class _CollectingTarget:
+    """A dry-run target that keeps every frame it is given, for inspection."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[pd.DataFrame]] = {}
+        self.quarantined: list[QuarantinedRecord] = []
+
+    def prepare(self, run: RunContext, summary: RunSummary) -> None:
+        """Nothing to create."""
+
+    def load_batch(self, batch: EntityBatch, *, source_system: str) -> LoadStats:
+        """Keep the batch's frames; count them as inserted."""
+        stats = LoadStats()
+        for table, frame in batch.frames.items():
+            self.parts.setdefault(table, []).append(frame)
+            stats.inserted[table] = len(frame)
+        self.quarantined.extend(batch.quarantined)
+        return stats
+
+    def finish(self, summary: RunSummary) -> None:
+        """Nothing to record."""
+
+    def lineage_count(self, source_system: str, source_name: str) -> int:
+        """No lineage is stored: reconciliation runs without a target."""
+        return 0
+
+    def export(self, out_dir: Path, *, source_system: str | None = None) -> list[Path]:
+        """Write nothing."""
+        return []
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def sample_entities(
+    loaded: LoadedMapping, source: Source, run: RunContext, *, sample: int
+) -> SampleOutcome:
+    """Transform at most ``sample`` rows of every source table, writing nothing.
+
+    Used by ``mapping validate`` to check the entities a mapping would produce.
+
+    Raises:
+        MappingDefinitionError: the mapping does not fit the source (exit 3).
+        SourceError: the source cannot be read (exit 4).
+    """
+    summary = RunSummary(
+        run_id=run.run_id,
+        job_name="sample",
+        mapping_name=loaded.definition.name,
+        mapping_hash=loaded.sha256,
+        target_url="none",
+        dry_run=True,
+        started_at=run.started_at,
+    )
+    target = _CollectingTarget()
+    options = RunOptions(limit=sample, dry_run=True, batch_size=min(sample, 5000))
+    Pipeline(
+        loaded=loaded,
+        source=source,
+        target=target,
+        run=run,
+        options=options,
+        summary=summary,
+    ).execute()
+    frames = {
+        table: pd.concat(parts, ignore_index=True)
+        for table, parts in target.parts.items()
+    }
+    return SampleOutcome(summary=summary, frames=frames, quarantined=target.quarantined)
 
 
 def describe_target(url: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
@@ -64,6 +65,19 @@ def aggregate_events(values: pd.Series, keys: pd.Series, how: str) -> pd.Series:
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventReduction:
+    """An event-log batch reduced to one row per record, with its histories."""
+
+    rows: pd.Index
+    converted: dict[str, pd.Series]
+    originals: dict[str, pd.Series]
+    problems: FieldProblems
+    excluded: pd.Series
+    assignments: pd.DataFrame | None
+    status_changes: pd.DataFrame
+
+
 class RecordTransformer(Transformer):
     """Calls → incidents, service requests and problems."""
 
@@ -77,12 +91,15 @@ class RecordTransformer(Transformer):
         lineage: list[pd.DataFrame] = []
 
         assignment_frame: pd.DataFrame | None = None
+        status_changes: pd.DataFrame | None = None
         if self.mapping.mode == "events":
-            rows, values, originals, problems, excluded, assignment_frame = (
-                self._events(
-                    df, legacy_ids, problems, excluded, fields, frames, lineage
-                )
+            reduced = self._events(
+                df, legacy_ids, problems, excluded, fields, frames, lineage
             )
+            rows, values, originals = reduced.rows, reduced.converted, reduced.originals
+            problems, excluded = reduced.problems, reduced.excluded
+            assignment_frame = reduced.assignments
+            status_changes = reduced.status_changes
             excluded_counts = self._event_exclusions(df, legacy_ids, excluded)
         else:
             rows = df.index[~excluded.to_numpy(dtype=bool)]
@@ -103,6 +120,13 @@ class RecordTransformer(Transformer):
             frames.append(("assignment", kept.reset_index(drop=True)))
             steps = self._lineage(kept["legacy_id"], "assignment", kept["entity_id"])
             lineage.append(steps.assign(source_name=f"{self.mapping.name}_assignments"))
+        if status_changes is not None and not status_changes.empty:
+            kept = status_changes[status_changes["record_legacy_id"].isin(loaded_keys)]
+            frames.append(("status_change", kept.reset_index(drop=True)))
+            history = self._lineage(
+                kept["legacy_id"], "status_change", kept["entity_id"]
+            )
+            lineage.append(history.assign(source_name=f"{self.mapping.name}_status"))
         self.state.loaded_records.setdefault(self.mapping.name, set()).update(
             loaded_keys
         )
@@ -142,14 +166,7 @@ class RecordTransformer(Transformer):
         fields: dict[str, FieldMapping],
         derived: list[tuple[str, pd.DataFrame]],
         lineage: list[pd.DataFrame],
-    ) -> tuple[
-        pd.Index,
-        dict[str, pd.Series],
-        dict[str, pd.Series],
-        FieldProblems,
-        pd.Series,
-        pd.DataFrame | None,
-    ]:
+    ) -> EventReduction:
         """Reduce an event log batch (whole keys only) to one row per record."""
         event_spec = self.mapping.fields["event_time"]
         event_time = convert_field(
@@ -229,10 +246,64 @@ class RecordTransformer(Transformer):
             blank, QuarantineReason.MISSING_REQUIRED, f"key {self.mapping.key} is blank"
         )
 
-        assignment_frame = self._event_assignments(
-            ordered, keys, event_time.loc[order.index], derived, lineage
+        times = event_time.loc[order.index]
+        return EventReduction(
+            rows=last_rows,
+            converted=values,
+            originals=originals,
+            problems=key_problems,
+            excluded=excluded,
+            assignments=self._event_assignments(ordered, keys, times, derived, lineage),
+            status_changes=self._status_history(ordered, keys, times, row_values),
         )
-        return last_rows, values, originals, key_problems, excluded, assignment_frame
+
+    def _status_history(
+        self,
+        ordered: pd.DataFrame,
+        keys: pd.Series,
+        event_time: pd.Series,
+        row_values: dict[str, pd.Series],
+    ) -> pd.DataFrame:
+        """One status change per event whose mapped status differs from the last."""
+        status = row_values["status"]
+        spec = self.mapping.fields["status"]
+        legacy = (
+            present(
+                ordered.loc[status.index], self.plan.columns, spec.column, self.blanks
+            )
+            if spec.column is not None
+            else pd.Series(None, index=status.index, dtype=object)
+        )
+        frame = pd.DataFrame(
+            {
+                "k": keys.loc[status.index],
+                "s": status,
+                "l": legacy,
+                "t": event_time.loc[status.index],
+            }
+        )
+        frame = frame[frame["k"].notna() & frame["s"].notna()]
+        same_key = frame["k"].eq(frame["k"].shift())
+        steps = frame[~(same_key & frame["s"].eq(frame["s"].shift()))].copy()
+        steps["seq"] = steps.groupby("k", sort=False).cumcount() + 1
+        legacy_ids = steps["k"].astype(str) + "#" + steps["seq"].astype(str)
+        system, name = self.state.source_system, self.mapping.name
+        data: dict[str, object] = {
+            "entity_id": entity_ids(
+                system, "status_change", legacy_ids, prefix=f"{name}|"
+            ),
+            "source_system": system,
+            "source_name": f"{name}_status",
+            "legacy_id": legacy_ids,
+            "run_id": self.state.run_id,
+            "record_id": entity_ids(system, "record", steps["k"], prefix=f"{name}|"),
+            "record_legacy_id": steps["k"],
+            "seq": steps["seq"].astype("Int64"),
+            "status": steps["s"],
+            "legacy_status": steps["l"],
+            "changed_at": pd.to_datetime(steps["t"], utc=True),
+        }
+        return _frame("status_change", data, steps.index)
 
     def _event_assignments(
         self,

@@ -164,3 +164,18 @@ def test_event_log_rerun_changes_nothing(job):
     changes = second.summary_dict["target_changes"]
     assert (changes["inserted_total"], changes["updated_total"]) == (0, 0)
     assert json.loads(json.dumps(changes["unchanged"]))["incident"] == 1
+
+
+def test_event_log_keeps_the_status_history_of_loaded_records(job, tmp_path):
+    execute_job(job, dry_run=False, limit=None)
+
+    assert query(
+        tmp_path / "target.db",
+        "SELECT legacy_id, seq, status, legacy_status, changed_at FROM status_change "
+        "ORDER BY seq",
+    ) == [
+        ("INC1#1", 1, "new", "New", "2016-03-01T08:00:00.000000+00:00"),
+        ("INC1#2", 2, "in_progress", "Active", "2016-03-01T10:00:00.000000+00:00"),
+        ("INC1#3", 3, "resolved", "Resolved", "2016-03-01T13:00:00.000000+00:00"),
+        ("INC1#4", 4, "closed", "Closed", "2016-03-03T13:00:00.000000+00:00"),
+    ]

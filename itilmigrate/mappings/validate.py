@@ -1,0 +1,559 @@
+"""Validate a mapping file against its structure, a source and a transformed sample.
+
+``itilmigrate mapping validate`` runs these checks in order and reports every
+problem of every check at once, each as a :class:`Finding`:
+
+* ``mapping.structure`` (exit 3): the pydantic model, with YAML path and line;
+  value-map targets still marked ``REVIEW`` by ``mapping init``.
+* ``mapping.references`` (exit 3): every table and column the mapping names
+  exists in the source, compared case-insensitively, with a "did you mean".
+* ``mapping.coverage`` (exit 1): every distinct value of every value-mapped
+  column (and of the priority column) has a target or a default.
+* ``sample.quarantine`` (exit 1): the sample transformed with the engine; a
+  reason that sets aside more than ``max_quarantine_share`` of a source fails,
+  and unparseable dates name the layouts the data holds.
+* ``gx.*`` (exit 1): a Great Expectations suite built from the mapping and the
+  entity model, run on the transformed sample (see ``gx_adapter``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import yaml
+
+from itilmigrate.compliance_checks.findings import Finding, Severity
+from itilmigrate.errors import ExitCode, MappingDefinitionError
+from itilmigrate.mappings.loader import LoadedMapping, parse_mapping
+from itilmigrate.mappings.spec import EntityKind, field_kind
+from itilmigrate.transform.converters import blank_to_none
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from itilmigrate.extract.base import Source
+    from itilmigrate.mappings.spec import Condition, MappingDefinition, SourceMapping
+    from itilmigrate.pipeline import SampleOutcome
+    from itilmigrate.run import RunContext
+
+logger = logging.getLogger(__name__)
+
+REVIEW_MARK = "REVIEW"
+STRUCTURE = "mapping.structure"
+REFERENCES = "mapping.references"
+COVERAGE = "mapping.coverage"
+QUARANTINE = "sample.quarantine"
+_CONFIG_RULES = {STRUCTURE, REFERENCES}
+_Loc = tuple[int | str, ...]
+
+
+@dataclass(slots=True, kw_only=True)
+class CheckResult:
+    """One check of the validation: its findings, or why it did not run."""
+
+    check_id: str
+    title: str
+    findings: list[Finding] = field(default_factory=list)
+    skipped: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        """Whether no finding reaches ``ERROR``."""
+        return not any(f.severity >= Severity.ERROR for f in self.findings)
+
+
+@dataclass(slots=True, kw_only=True)
+class ValidationReport:
+    """Every check of one mapping validation."""
+
+    mapping_path: str
+    run_id: str
+    checks: list[CheckResult] = field(default_factory=list)
+    sample_size: int = 0
+    elapsed_seconds: float = 0.0
+    gx_docs: str | None = None
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding of every check."""
+        return [f for check in self.checks for f in check.findings]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """3 for an invalid mapping, 1 when the data fails it, else 0."""
+        failing = [f for f in self.findings if f.severity >= Severity.ERROR]
+        if any(f.rule_id in _CONFIG_RULES for f in failing):
+            return ExitCode.CONFIG
+        return ExitCode.FINDINGS if failing else ExitCode.OK
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form of the report."""
+        return {
+            "mapping": self.mapping_path,
+            "run_id": self.run_id,
+            "exit_code": int(self.exit_code),
+            "valid": self.exit_code is ExitCode.OK,
+            "sample_size": self.sample_size,
+            "elapsed_seconds": round(self.elapsed_seconds, 2),
+            "gx_data_docs": self.gx_docs,
+            "checks": [
+                {
+                    "check_id": c.check_id,
+                    "title": c.title,
+                    "passed": c.passed,
+                    "skipped": c.skipped,
+                    "seconds": round(c.seconds, 3),
+                    "findings": [f.to_dict() for f in c.findings],
+                }
+                for c in self.checks
+            ],
+        }
+
+
+def _finding(
+    rule_id: str, message: str, run_id: str, *, severity: Severity, **details: Any
+) -> Finding:
+    return Finding(
+        rule_id=rule_id,
+        severity=severity,
+        message=message,
+        run_id=run_id,
+        details=details,
+    )
+
+
+# -- YAML locations -------------------------------------------------------------
+
+
+def _line(root: yaml.Node | None, loc: _Loc) -> int | None:
+    """Return the 1-based line of the deepest YAML node found along ``loc``."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if k.value == part), None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line + 1, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _dotted(loc: _Loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else part
+    return text
+
+
+# -- structure ------------------------------------------------------------------
+
+
+def check_structure(
+    text: str, *, file: str, run_id: str
+) -> tuple[MappingDefinition | None, CheckResult]:
+    """Validate the mapping text; return the definition when it is valid."""
+    check = CheckResult(check_id=STRUCTURE, title="mapping structure (pydantic)")
+    try:
+        definition = parse_mapping(text, file=file)
+    except MappingDefinitionError as exc:
+        check.findings = [
+            _finding(
+                STRUCTURE,
+                str(problem),
+                run_id,
+                severity=Severity.CRITICAL,
+                location=problem.location,
+                line=problem.line,
+            )
+            for problem in exc.problems
+        ]
+        return None, check
+    root = yaml.compose(text)
+    for name, value_map in definition.value_maps.items():
+        pending = [
+            key
+            for key, target in value_map.values.items()  # noqa: PD011 - a dict
+            if target == REVIEW_MARK
+        ]
+        for key in pending:
+            loc: _Loc = ("value_maps", name, "values", key)
+            check.findings.append(
+                _finding(
+                    STRUCTURE,
+                    f"{file}: {_dotted(loc)} (line {_line(root, loc)}): target value "
+                    f"still {REVIEW_MARK!r}; replace it with the target value for "
+                    f"legacy code {key!r}, then delete the '# REVIEW' comment.",
+                    run_id,
+                    severity=Severity.CRITICAL,
+                    location=_dotted(loc),
+                    line=_line(root, loc),
+                )
+            )
+    return definition, check
+
+
+# -- references -----------------------------------------------------------------
+
+
+def _condition_refs(condition: Condition, loc: _Loc) -> list[tuple[_Loc, str]]:
+    refs: list[tuple[_Loc, str]] = []
+    if condition.column is not None:
+        refs.append(((*loc, "column"), condition.column))
+    for part in ("any", "all"):
+        for index, nested in enumerate(getattr(condition, part) or []):
+            refs.extend(_condition_refs(nested, (*loc, part, index)))
+    return refs
+
+
+def column_references(source: SourceMapping, index: int) -> list[tuple[_Loc, str]]:
+    """Return (YAML path, column) for every column one source mapping names."""
+    base: _Loc = ("sources", index)
+    refs: list[tuple[_Loc, str]] = []
+    for part in ("key", "parent_key", "person_key"):
+        refs.extend(
+            ((*base, part, i), column)
+            for i, column in enumerate(getattr(source, part) or [])
+        )
+    fields = [((*base, "fields", name), spec) for name, spec in source.fields.items()]
+    if source.assignments is not None:
+        for part in ("group", "assignee"):
+            spec = getattr(source.assignments, part)
+            if spec is not None:
+                fields.append(((*base, "assignments", part), spec))
+    for loc, spec in fields:
+        for part in ("column", "time_column"):
+            if getattr(spec, part) is not None:
+                refs.append(((*loc, part), getattr(spec, part)))
+        refs.extend(((*loc, "columns", i), c) for i, c in enumerate(spec.columns or []))
+        if spec.when is not None:
+            refs.extend(_condition_refs(spec.when, (*loc, "when")))
+    for i, rule in enumerate(source.exclude):
+        refs.extend(_condition_refs(rule.when, (*base, "exclude", i, "when")))
+    return refs
+
+
+def _suggest(name: str, choices: list[str]) -> str:
+    folded = {c.casefold(): c for c in choices}
+    close = difflib.get_close_matches(name.casefold(), list(folded), n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {folded[close[0]]!r}?"
+    return f"the table has {choices[:15]}"
+
+
+def check_references(
+    definition: MappingDefinition, source: Source, *, file: str, text: str, run_id: str
+) -> CheckResult:
+    """Check that every table and column the mapping names exists in the source."""
+    check = CheckResult(check_id=REFERENCES, title="tables and columns exist")
+    root = yaml.compose(text)
+    tables = source.list_tables()
+
+    def add(loc: _Loc, message: str, **details: Any) -> None:
+        line = _line(root, loc)
+        check.findings.append(
+            _finding(
+                REFERENCES,
+                f"{file}: {_dotted(loc)} (line {line}): {message}",
+                run_id,
+                severity=Severity.CRITICAL,
+                location=_dotted(loc),
+                line=line,
+                **details,
+            )
+        )
+
+    record_tables: list[tuple[str, list[str]]] = []
+    for index, mapping in enumerate(definition.sources):
+        table = source.resolve_table(mapping.table)
+        if table is None:
+            add(
+                ("sources", index, "table"),
+                f"no table {mapping.table!r} in the source (compared "
+                f"case-insensitively); {_suggest(mapping.table, tables)} "
+                "Fix 'table' in the mapping.",
+                table=mapping.table,
+            )
+            continue
+        actual = source.columns(table)
+        if mapping.entity is EntityKind.RECORD:
+            record_tables.append((table, actual))
+        for loc, column in column_references(mapping, index):
+            if _resolve(actual, column) is None:
+                add(
+                    loc,
+                    f"no column {column!r} in table {table!r} (compared "
+                    f"case-insensitively); {_suggest(column, actual)} "
+                    "Fix the column name in the mapping.",
+                    table=table,
+                    column=column,
+                )
+    # The engine evaluates classification rules on every record source's table.
+    for index, rule in enumerate(definition.classification.rules):
+        loc = ("classification", "rules", index, "when")
+        for where, column in _condition_refs(rule.when, loc):
+            for table, actual in record_tables:
+                if _resolve(actual, column) is None:
+                    add(
+                        where,
+                        f"classification rule {rule.name!r} tests column {column!r}, "
+                        f"which is not in record table {table!r}; "
+                        f"{_suggest(column, actual)} Fix the rule's column.",
+                        table=table,
+                        column=column,
+                    )
+    return check
+
+
+def _resolve(actual: list[str], name: str) -> str | None:
+    from itilmigrate.extract.base import resolve_column  # noqa: PLC0415
+
+    return resolve_column(actual, name)
+
+
+# -- coverage -------------------------------------------------------------------
+
+
+def _normalise(values: pd.Series) -> pd.Series:
+    return values.str.strip().str.casefold()
+
+
+def distinct_values(
+    source: Source, table: str, columns: list[str], blanks: list[str]
+) -> dict[str, pd.Series]:
+    """Return, per column, the counts of its distinct present values (whole table)."""
+    counts: dict[str, pd.Series] = {}
+    for df in source.read_batches(table, columns, batch_size=50_000):
+        for column in columns:
+            present = blank_to_none(df[column], blanks).dropna().str.strip()
+            part = present.value_counts()
+            counts[column] = (
+                part if column not in counts else counts[column].add(part, fill_value=0)
+            )
+    return {c: s.astype("int64").sort_values(ascending=False) for c, s in counts.items()}
+
+
+def check_coverage(
+    definition: MappingDefinition, source: Source, *, file: str, text: str, run_id: str
+) -> CheckResult:
+    """Check that every legacy value of every value-mapped column has a target."""
+    check = CheckResult(check_id=COVERAGE, title="value maps cover the source values")
+    root = yaml.compose(text)
+    for index, mapping in enumerate(definition.sources):
+        table = source.resolve_table(mapping.table)
+        if table is None:
+            continue
+        actual = source.columns(table)
+        wanted: list[tuple[str, str, str, dict[str, str], str | None]] = []
+        for name, spec in mapping.fields.items():
+            if spec.column is None:
+                continue
+            if spec.map is not None:
+                value_map = definition.value_maps[spec.map]
+                wanted.append(
+                    (
+                        name,
+                        spec.column,
+                        f"value_maps.{spec.map}",
+                        dict(value_map.values),
+                        value_map.default,
+                    )
+                )
+            elif name == "priority" and definition.priority.levels is not None:
+                levels = {k: "level" for k in definition.priority.levels}
+                wanted.append((name, spec.column, "priority.levels", levels, None))
+        resolved = {c: _resolve(actual, c) for _, c, *_ in wanted}
+        columns = sorted({r for r in resolved.values() if r is not None})
+        if not columns:
+            continue
+        counts = distinct_values(source, table, columns, definition.blank_values)
+        for name, column, where, keys, default in wanted:
+            actual_column = resolved[column]
+            if actual_column is None or default is not None:
+                continue
+            values = counts[actual_column]
+            known = {k.strip().casefold() for k in keys}
+            folded = pd.Series(values.index, index=values.index).str.casefold()
+            uncovered = values[~folded.isin(known).to_numpy()]
+            if uncovered.empty:
+                continue
+            loc = tuple(where.split("."))
+            line = _line(root, loc)
+            listed = ", ".join(f"{v!r} ({n})" for v, n in uncovered.head(20).items())
+            check.findings.append(
+                _finding(
+                    COVERAGE,
+                    f"{file}: {where} (line {line}): {len(uncovered)} value(s) of "
+                    f"{table}.{actual_column} (sources[{index}].fields.{name}) have "
+                    f"no target and no default, {int(uncovered.sum())} record(s): "
+                    f"{listed}. Add them under {where}"
+                    + (".values" if where.startswith("value_maps") else "")
+                    + " or set a default.",
+                    run_id,
+                    severity=Severity.ERROR,
+                    location=where,
+                    line=line,
+                    table=table,
+                    column=actual_column,
+                    uncovered={str(k): int(v) for k, v in uncovered.items()},
+                )
+            )
+    return check
+
+
+# -- the transformed sample -----------------------------------------------------
+
+
+def check_sample(
+    definition: MappingDefinition,
+    outcome: SampleOutcome,
+    *,
+    file: str,
+    text: str,
+    run_id: str,
+    max_quarantine_share: float = 0.05,
+) -> CheckResult:
+    """Turn the quarantine of the transformed sample into findings."""
+    from itilmigrate.profiling import detect_layouts  # noqa: PLC0415
+
+    check = CheckResult(check_id=QUARANTINE, title="sample transforms cleanly")
+    root = yaml.compose(text)
+    read = {c.source_name: c.read_count for c in outcome.summary.counts}
+    groups: dict[tuple[str, str, str], list[dict[str, str | None]]] = {}
+    for record in outcome.quarantined:
+        key = (record.legacy_record.source_name, record.reason.value, record.detail)
+        groups.setdefault(key, []).append(dict(record.legacy_record.fields))
+    for (source_name, reason, detail), records in sorted(groups.items()):
+        share = len(records) / max(read.get(source_name, 1), 1)
+        severity = Severity.ERROR if share > max_quarantine_share else Severity.WARNING
+        message = (
+            f"{file}: source {source_name!r}: {len(records)} of "
+            f"{read.get(source_name, 0)} sampled record(s) ({share:.1%}) quarantined "
+            f"as {reason!r}: {detail}."
+        )
+        mapping = next(s for s in definition.sources if s.name == source_name)
+        hint = _date_hint(mapping, detail, records, definition, root, detect_layouts)
+        check.findings.append(
+            _finding(
+                QUARANTINE,
+                message + hint,
+                run_id,
+                severity=severity,
+                source_name=source_name,
+                reason=reason,
+                count=len(records),
+            )
+        )
+    return check
+
+
+def _date_hint(
+    mapping: SourceMapping,
+    detail: str,
+    records: list[dict[str, str | None]],
+    definition: MappingDefinition,
+    root: yaml.Node | None,
+    detect: Any,  # noqa: ANN401 - profiling.detect_layouts, imported lazily
+) -> str:
+    """Name the layouts an unparseable date column holds, and where to put them."""
+    for name, spec in mapping.fields.items():
+        if field_kind(mapping.entity, name) != "timestamp" or spec.column is None:
+            continue
+        if not detail.startswith(f"field {name!r}"):
+            continue
+        folded = {k.casefold(): k for k in records[0]}
+        column = folded.get(spec.column.casefold())
+        if column is None:
+            return ""
+        values = pd.Series([r.get(column) for r in records], dtype=object)
+        found = detect(values)
+        line = _line(root, ("dates", "formats"))
+        if found.layouts:
+            return (
+                f" Column {column!r} holds dates laid out as {found.layouts}; "
+                f"add the right one to dates.formats (line {line}), now "
+                f"{definition.dates.formats}."
+            )
+        return (
+            f" No known layout fits column {column!r}; check dates.formats "
+            f"(line {line})."
+        )
+    return ""
+
+
+def validate_mapping(
+    text: str,
+    *,
+    file: str,
+    source: Source | None,
+    run: RunContext,
+    sample: int = 1000,
+    out_dir: Path | None = None,
+    run_gx: bool = True,
+) -> ValidationReport:
+    """Run every check on mapping ``text``; without a source, the structure only.
+
+    Raises:
+        SourceError: the source cannot be read (exit 4).
+    """
+    started = time.perf_counter()
+    report = ValidationReport(mapping_path=file, run_id=run.run_id, sample_size=sample)
+    definition, structure = check_structure(text, file=file, run_id=run.run_id)
+    report.checks.append(structure)
+    if definition is None or source is None:
+        report.elapsed_seconds = time.perf_counter() - started
+        return report
+
+    for step in (check_references, check_coverage):
+        step_started = time.perf_counter()
+        result = step(definition, source, file=file, text=text, run_id=run.run_id)
+        result.seconds = time.perf_counter() - step_started
+        report.checks.append(result)
+        logger.info(
+            "check finished check=%s findings=%d", result.check_id, len(result.findings)
+        )
+    if report.exit_code is ExitCode.CONFIG:
+        report.elapsed_seconds = time.perf_counter() - started
+        return report
+
+    from itilmigrate.pipeline import sample_entities  # noqa: PLC0415
+
+    step_started = time.perf_counter()
+    loaded = LoadedMapping(definition=definition, path=file, sha256="")
+    outcome = sample_entities(loaded, source, run, sample=sample)
+    sample_check = check_sample(
+        definition, outcome, file=file, text=text, run_id=run.run_id
+    )
+    sample_check.seconds = time.perf_counter() - step_started
+    report.checks.append(sample_check)
+    if run_gx:
+        from itilmigrate.compliance_checks.gx_adapter import (  # noqa: PLC0415
+            run_expectations,
+        )
+
+        step_started = time.perf_counter()
+        gx_result = run_expectations(
+            definition, outcome.frames, run_id=run.run_id, out_dir=out_dir
+        )
+        for check in gx_result.checks:
+            report.checks.append(check)
+        report.gx_docs = gx_result.docs_path
+        logger.info(
+            "gx suite finished expectations=%d seconds=%.1f",
+            len(gx_result.checks),
+            time.perf_counter() - step_started,
+        )
+    report.elapsed_seconds = time.perf_counter() - started
+    return report
