@@ -36,6 +36,7 @@ from itilmigrate.transform.converters import blank_to_none
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from itilmigrate.compliance_checks.gx_adapter import GxRun
     from itilmigrate.extract.base import Source
     from itilmigrate.mappings.spec import Condition, MappingDefinition, SourceMapping
     from itilmigrate.pipeline import SampleOutcome
@@ -117,13 +118,20 @@ class ValidationReport:
 
 
 def _finding(
-    rule_id: str, message: str, run_id: str, *, severity: Severity, **details: Any
+    rule_id: str,
+    message: str,
+    run_id: str,
+    *,
+    severity: Severity,
+    entity_type: str | None = None,
+    **details: Any,
 ) -> Finding:
     return Finding(
         rule_id=rule_id,
         severity=severity,
         message=message,
         run_id=run_id,
+        entity_type=entity_type,
         details=details,
     )
 
@@ -342,7 +350,9 @@ def distinct_values(
             counts[column] = (
                 part if column not in counts else counts[column].add(part, fill_value=0)
             )
-    return {c: s.astype("int64").sort_values(ascending=False) for c, s in counts.items()}
+    return {
+        c: s.astype("int64").sort_values(ascending=False) for c, s in counts.items()
+    }
 
 
 def check_coverage(
@@ -544,16 +554,41 @@ def validate_mapping(
         )
 
         step_started = time.perf_counter()
-        gx_result = run_expectations(
-            definition, outcome.frames, run_id=run.run_id, out_dir=out_dir
-        )
-        for check in gx_result.checks:
-            report.checks.append(check)
-        report.gx_docs = gx_result.docs_path
+        gx_run = run_expectations(definition, outcome.frames, out_dir=out_dir)
+        report.checks.extend(_gx_checks(gx_run, file=file, run_id=run.run_id))
+        report.gx_docs = gx_run.docs_path
         logger.info(
             "gx suite finished expectations=%d seconds=%.1f",
-            len(gx_result.checks),
+            len(gx_run.outcomes),
             time.perf_counter() - step_started,
         )
     report.elapsed_seconds = time.perf_counter() - started
     return report
+
+
+def _gx_checks(gx_run: GxRun, *, file: str, run_id: str) -> list[CheckResult]:
+    """Turn each GX expectation outcome into one check with at most one finding."""
+    checks = []
+    for outcome in gx_run.outcomes:
+        planned = outcome.expectation
+        check = CheckResult(
+            check_id=f"gx.{planned.expectation_id}",
+            title=f"{planned.table}: {planned.why}",
+        )
+        if not outcome.success:
+            check.findings.append(
+                _finding(
+                    f"gx.{planned.kind}",
+                    f"{file}: expectation {planned.expectation_id!r} failed on the "
+                    f"transformed sample: {outcome.unexpected_count} of "
+                    f"{outcome.element_count} {planned.table} record(s) break "
+                    f"'{planned.why}'. See the GX data docs for the expectation.",
+                    run_id,
+                    severity=Severity.ERROR,
+                    entity_type=planned.table,
+                    unexpected_count=outcome.unexpected_count,
+                    element_count=outcome.element_count,
+                )
+            )
+        checks.append(check)
+    return checks

@@ -60,7 +60,12 @@ EXPECTED: dict[str, Expected] = {
         tables=[
             TableCounts(source_name="incident_events", read=141_712, loaded=141_712)
         ],
-        entities={"incident": 24_918, "service_request": 0, "assignment": 57_086},
+        entities={
+            "incident": 24_918,
+            "service_request": 0,
+            "assignment": 57_086,
+            "status_change": 88_794,
+        },
     ),
     # 203 empty export lines excluded; interactions linked to an incident excluded;
     # the activity log (its own delimiter) gives the incidents' team history.
@@ -92,7 +97,12 @@ EXPECTED: dict[str, Expected] = {
     "helpdesk": Expected(
         data_folder="helpdesk-italian-software-company",
         tables=[TableCounts(source_name="case_events", read=21_348, loaded=21_348)],
-        entities={"incident": 4_580, "service_request": 0, "assignment": 13_232},
+        entities={
+            "incident": 4_580,
+            "service_request": 0,
+            "assignment": 13_232,
+            "status_change": 20_206,
+        },
     ),
 }
 
