@@ -1,0 +1,233 @@
+"""What rules evaluate: the target's tables as pandas frames, the policy and a clock.
+
+:func:`load_context` reads every target table once; rules then work on the frames
+with vectorised pandas operations. A table the target does not have (an older
+target, or ``status_change`` for a source without status history) becomes an empty
+frame with its columns, so a rule over it finds nothing instead of failing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from sqlalchemy import MetaData, create_engine, inspect, select
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from itilmigrate.entities import RECORD_TABLES, TABLE_MODELS, table_columns
+from itilmigrate.errors import TargetError, mask_secrets
+
+if TYPE_CHECKING:
+    from itilmigrate.compliance_checks.policy import Policy
+
+logger = logging.getLogger(__name__)
+
+_ENTITY_COLUMNS = ("source_system", "source_name", "legacy_id", "run_id")
+
+#: Every table a rule may read, with its columns (entity tables from the contract).
+TABLE_COLUMNS: dict[str, list[str]] = {
+    **{name: table_columns(name) for name in TABLE_MODELS},
+    "status_change": [
+        "entity_id",
+        *_ENTITY_COLUMNS,
+        "record_id",
+        "record_legacy_id",
+        "seq",
+        "status",
+        "legacy_status",
+        "changed_at",
+    ],
+    "lineage": [
+        "source_system",
+        "source_name",
+        "legacy_id",
+        "entity_type",
+        "entity_id",
+        "content_hash",
+        "run_id",
+        "first_run_id",
+    ],
+    "quarantine": [
+        "id",
+        "run_id",
+        "batch_id",
+        "source_system",
+        "source_name",
+        "legacy_id",
+        "stage",
+        "reason",
+        "detail",
+        "raw",
+        "quarantined_at",
+    ],
+    "migration_run": [
+        "run_id",
+        "job_name",
+        "mapping_name",
+        "mapping_hash",
+        "source",
+        "target",
+        "options",
+        "started_at",
+        "finished_at",
+        "status",
+        "counts",
+        "dry_run",
+    ],
+}
+
+_BOOLEAN_COLUMNS = ("major", "known_error", "is_reassignment", "dry_run")
+_INTEGER_COLUMNS = (
+    "impact",
+    "urgency",
+    "priority",
+    "seq",
+    "assignment_count",
+    "reassignment_count",
+    "reopen_count",
+    "incident_count",
+)
+
+
+def normalise_frame(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Return ``frame`` with the table's columns and canonical dtypes.
+
+    Timestamps (``*_at``) become UTC ``datetime64``, flags booleans, counts and
+    levels nullable integers; missing columns are added empty. Used by
+    :func:`load_context` and by tests that build frames by hand.
+    """
+    columns = TABLE_COLUMNS.get(table, list(frame.columns))
+    out = frame.copy()
+    for column in columns:
+        if column not in out.columns:
+            out[column] = None
+    for column in out.columns:
+        if column.endswith("_at"):
+            out[column] = pd.to_datetime(out[column], utc=True, format="ISO8601")
+        elif column in _BOOLEAN_COLUMNS:
+            out[column] = out[column].astype("boolean").fillna(False).astype(bool)
+        elif column in _INTEGER_COLUMNS:
+            out[column] = pd.to_numeric(out[column]).astype("Int64")
+    extra = [c for c in out.columns if c not in columns]
+    return out[[*columns, *extra]]
+
+
+def empty_frame(table: str) -> pd.DataFrame:
+    """Return an empty frame with the columns and dtypes of ``table``."""
+    return normalise_frame(pd.DataFrame(columns=TABLE_COLUMNS[table]), table)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuleContext:
+    """The migrated entities, the policy and the clock one check run judges."""
+
+    tables: Mapping[str, pd.DataFrame]
+    policy: Policy
+    run_id: str
+    now: pd.Timestamp
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Return table ``name``, or an empty frame with its columns."""
+        frame = self.tables.get(name)
+        return frame if frame is not None else empty_frame(name)
+
+    def records(self) -> pd.DataFrame:
+        """Return incidents, service requests and problems with an ``entity_type``."""
+        parts = [
+            self.table(name).assign(entity_type=name)
+            for name in RECORD_TABLES
+            if not self.table(name).empty
+        ]
+        if not parts:
+            return empty_frame("incident").assign(entity_type=pd.Series(dtype="str"))
+        return pd.concat(parts, ignore_index=True)
+
+
+def _keep_source(
+    frames: dict[str, pd.DataFrame], source_system: str
+) -> dict[str, pd.DataFrame]:
+    """Keep only the rows of one source system (and the runs that loaded it)."""
+    kept = {}
+    for name, frame in frames.items():
+        if "source_system" in frame.columns:
+            kept[name] = frame.loc[frame["source_system"] == source_system]
+        else:
+            kept[name] = frame
+    problem_ids = set(kept["problem"]["entity_id"])
+    links = kept["problem_incident"]
+    kept["problem_incident"] = links.loc[links["problem_id"].isin(problem_ids)]
+
+    runs = kept["migration_run"]
+
+    def _system(row: pd.Series) -> str | None:
+        try:
+            options = json.loads(row["options"] or "{}")
+        except (TypeError, ValueError):
+            options = {}
+        value = options.get("source_system") if isinstance(options, dict) else None
+        return str(value) if value else row["mapping_name"]
+
+    if not runs.empty:
+        kept["migration_run"] = runs.loc[runs.apply(_system, axis=1) == source_system]
+    return kept
+
+
+def load_context(
+    target_url: str,
+    *,
+    policy: Policy,
+    run_id: str,
+    now: pd.Timestamp | None = None,
+    source_system: str | None = None,
+) -> RuleContext:
+    """Read every target table into a :class:`RuleContext`.
+
+    Args:
+        target_url: SQLAlchemy URL of the target database.
+        policy: The policy the rules apply.
+        run_id: The check run's id.
+        now: The check's clock (UTC); the current time when None.
+        source_system: Judge only this source system's rows.
+
+    Raises:
+        TargetError: The target cannot be reached or read (exit 4).
+    """
+    display = mask_secrets(target_url)
+    try:
+        engine = create_engine(target_url)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise TargetError(f"Cannot open target {display!r}: {exc}") from exc
+
+    frames: dict[str, pd.DataFrame] = {}
+    try:
+        with engine.connect() as conn:
+            present = set(inspect(conn).get_table_names())
+            metadata = MetaData()
+            wanted = [name for name in TABLE_COLUMNS if name in present]
+            metadata.reflect(bind=conn, only=wanted)
+            for name in TABLE_COLUMNS:
+                if name not in present:
+                    frames[name] = empty_frame(name)
+                    continue
+                frame = pd.read_sql(select(metadata.tables[name]), conn)
+                frames[name] = normalise_frame(frame, name)
+                logger.info("context table=%s rows=%d", name, len(frame))
+    except SQLAlchemyError as exc:
+        raise TargetError(
+            f"Cannot read target {display!r} ({type(exc).__name__})."
+        ) from exc
+    finally:
+        engine.dispose()
+
+    if source_system is not None:
+        frames = _keep_source(frames, source_system)
+    clock = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    if clock.tzinfo is None:
+        clock = clock.tz_localize("UTC")
+    return RuleContext(
+        tables=frames, policy=policy, run_id=run_id, now=clock.tz_convert("UTC")
+    )
