@@ -354,10 +354,31 @@ class Pipeline:
             counts.excluded_count,
         )
 
+    def _prune_problems(self, keep: set[str], links: set[tuple[str, str]]) -> None:
+        """Remove proposed problems and links that this run no longer proposes."""
+        if self.options.limit is not None:
+            return  # a partial run cannot tell which clusters are gone
+        deleted = self.target.prune_proposed_problems(
+            self.source_system, DERIVED_PROBLEMS, keep_problems=keep, keep_links=links
+        )
+        for table, count in deleted.items():
+            self.summary.load.deleted[table] = (
+                self.summary.load.deleted.get(table, 0) + count
+            )
+        if deleted:
+            logger.info(
+                "stale proposed problems removed problems=%d links=%d",
+                deleted.get("problem", 0),
+                deleted.get("problem_incident", 0),
+            )
+
     def _propose_problems(self) -> None:
         """Cluster repeat incidents and load one proposed problem per cluster."""
         settings = self.definition.repeat_incidents
-        if settings is None or not self.state.cluster_parts:
+        if settings is None:
+            return
+        if not self.state.cluster_parts:
+            self._prune_problems(set(), set())
             return
         incidents = pd.concat(self.state.cluster_parts, ignore_index=True)
         self.state.cluster_parts.clear()
@@ -375,6 +396,7 @@ class Pipeline:
             logger.info(
                 "no repeat-incident clusters found incidents=%d", len(incidents)
             )
+            self._prune_problems(set(), set())
             return
         legacy = dict(zip(incidents["entity_id"], incidents["legacy_id"], strict=True))
         system = self.source_system
@@ -446,6 +468,10 @@ class Pipeline:
         )
         stats: LoadStats = self.target.load_batch(batch, source_system=system)
         self.summary.load.add(stats)
+        self._prune_problems(
+            set(problems["entity_id"]),
+            set(zip(link_frame["problem_id"], link_frame["incident_id"], strict=True)),
+        )
         logger.info(
             "problems proposed clusters=%d incidents=%d", len(clusters), len(link_frame)
         )
@@ -485,6 +511,17 @@ class _CollectingTarget:
     def lineage_count(self, source_system: str, source_name: str) -> int:
         """No lineage is stored: reconciliation runs without a target."""
         return 0
+
+    def prune_proposed_problems(
+        self,
+        source_system: str,
+        source_name: str,
+        *,
+        keep_problems: set[str],
+        keep_links: set[tuple[str, str]],
+    ) -> dict[str, int]:
+        """Nothing stored, nothing to prune."""
+        return {}
 
     def export(self, out_dir: Path, *, source_system: str | None = None) -> list[Path]:
         """Write nothing."""

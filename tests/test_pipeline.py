@@ -219,6 +219,7 @@ def test_rerun_of_same_job_inserts_and_updates_nothing(legacy, tmp_path):
     assert second.balanced
     assert changes["inserted_total"] == 0
     assert changes["updated_total"] == 0
+    assert changes["deleted"] == {}
     assert changes["quarantine_written"] == 39
     assert changes["unchanged"]["incident"] == 629
 
@@ -351,3 +352,23 @@ def test_cp1252_csv_export_migrates_like_the_database(tmp_path):
         "SELECT COUNT(*) FROM work_note WHERE text_raw LIKE '%Ã©%' AND text LIKE '%é%'",
     )
     assert fixed == repaired
+
+
+def test_rerun_after_cluster_breaks_up_removes_its_proposed_problem(
+    heat_copy, tmp_path
+):
+    job = make_job(tmp_path, f"sqlite:///{heat_copy}")
+    execute_job(job, dry_run=False, limit=None)
+    with sqlite3.connect(heat_copy) as connection:
+        connection.execute(
+            "UPDATE CallLog SET ShortDesc = 'Toner order for the finance office' "
+            "WHERE CallID = '00010673'"
+        )
+    second = execute_job(job, dry_run=False, limit=None)
+
+    assert second.balanced
+    deleted = second.summary_dict["target_changes"]["deleted"]
+    assert deleted == {"lineage": 1, "problem": 1, "problem_incident": 4}
+    db = tmp_path / "target.db"
+    assert query(db, "SELECT COUNT(*) FROM problem WHERE origin = 'proposed'") == [(2,)]
+    assert query(db, "SELECT COUNT(*) FROM problem_incident") == [(12,)]

@@ -84,6 +84,20 @@ class Target(Protocol):
         """Return how many legacy ids of one source the target holds lineage for."""
         ...
 
+    def prune_proposed_problems(
+        self,
+        source_system: str,
+        source_name: str,
+        *,
+        keep_problems: set[str],
+        keep_links: set[tuple[str, str]],
+    ) -> dict[str, int]:
+        """Delete proposed problems and links an earlier run made and this one did not.
+
+        Returns the rows deleted per table.
+        """
+        ...
+
     def export(self, out_dir: Path, *, source_system: str | None = None) -> list[Path]:
         """Write every entity table and the lineage as CSV and JSON Lines files."""
         ...
@@ -508,6 +522,17 @@ class DryRunTarget:
     def lineage_count(self, source_system: str, source_name: str) -> int:
         """Return the lineage rows prepared for one source during this run."""
         return self._lineage[(source_system, source_name)]
+
+    def prune_proposed_problems(
+        self,
+        source_system: str,
+        source_name: str,
+        *,
+        keep_problems: set[str],
+        keep_links: set[tuple[str, str]],
+    ) -> dict[str, int]:
+        """Delete nothing: a dry run stores nothing."""
+        return {}
 
     def export(self, out_dir: Path, *, source_system: str | None = None) -> list[Path]:
         """Write nothing: a dry run has no stored entities to export."""

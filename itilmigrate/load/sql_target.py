@@ -34,6 +34,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     create_engine,
+    delete,
     func,
     insert,
     inspect,
@@ -802,6 +803,74 @@ class SqlTarget:
             raise TargetError(
                 f"Cannot count lineage rows ({_error_kind(exc)})."
             ) from exc
+
+    def prune_proposed_problems(
+        self,
+        source_system: str,
+        source_name: str,
+        *,
+        keep_problems: set[str],
+        keep_links: set[tuple[str, str]],
+    ) -> dict[str, int]:
+        """Delete the proposed problems and links that this run no longer proposes.
+
+        Proposed problems come from clustering the whole source, not from one
+        legacy record, so when the source changes a cluster can vanish or lose
+        members. The problems a run proposes are the whole truth for their
+        source: earlier ones that it did not propose again are stale.
+
+        Raises:
+            TargetError: The target cannot be read or written.
+        """
+        problem = ENTITY_TABLES["problem"]
+        links = ENTITY_TABLES["problem_incident"]
+        held = (
+            select(LINEAGE.c.legacy_id, LINEAGE.c.entity_id)
+            .where(LINEAGE.c.source_system == source_system)
+            .where(LINEAGE.c.source_name == source_name)
+        )
+        deleted: dict[str, int] = {}
+        try:
+            with self._engine.begin() as conn:
+                rows = conn.execute(held).all()
+                ids = [str(r.entity_id) for r in rows]
+                stale = [i for i in ids if i not in keep_problems]
+                stale_keys = [str(r.legacy_id) for r in rows if r.entity_id in stale]
+                old_links = [
+                    (str(r.problem_id), str(r.incident_id))
+                    for chunk in _chunks(ids, 500)
+                    for r in conn.execute(
+                        select(links.c.problem_id, links.c.incident_id).where(
+                            links.c.problem_id.in_(chunk)
+                        )
+                    )
+                ]
+                gone = [pair for pair in old_links if pair not in keep_links]
+                for problem_id, incident_id in gone:
+                    conn.execute(
+                        delete(links)
+                        .where(links.c.problem_id == problem_id)
+                        .where(links.c.incident_id == incident_id)
+                    )
+                for chunk in _chunks(stale, 500):
+                    conn.execute(delete(problem).where(problem.c.entity_id.in_(chunk)))
+                for chunk in _chunks(stale_keys, 500):
+                    conn.execute(
+                        delete(LINEAGE)
+                        .where(LINEAGE.c.source_system == source_system)
+                        .where(LINEAGE.c.source_name == source_name)
+                        .where(LINEAGE.c.legacy_id.in_(chunk))
+                    )
+        except SQLAlchemyError as exc:
+            raise TargetError(
+                f"Cannot prune stale proposed problems ({_error_kind(exc)})."
+            ) from exc
+        if stale:
+            deleted["problem"] = len(stale)
+            deleted["lineage"] = len(stale_keys)
+        if gone:
+            deleted["problem_incident"] = len(gone)
+        return deleted
 
     def export(self, out_dir: Path, *, source_system: str | None = None) -> list[Path]:
         """Export every entity table and the lineage as CSV and JSON Lines.
