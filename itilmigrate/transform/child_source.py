@@ -375,6 +375,9 @@ def prescan_assignments(
     the assignment source once, keeps a compact frame of what those facts need and
     stores the per-record summary and the per-assignment reassignment flag.
     """
+    # LIMITATION: the compact assignment history is held in memory while summarised.
+    # When: tens of millions of assignment rows (about 200 bytes each).
+    # Then: memory grows with the assignment table; the summary stays exact.
     transformer = AssignmentTransformer(plan, state)
     blanks = state.definition.blank_values
     parts: list[pd.DataFrame] = []
