@@ -290,7 +290,9 @@ class AssignmentTransformer(_ChildTransformer):
                 kind = "group" if name == "group" else "staff"
                 system = self.state.source_system
                 values[name] = entity_ids(system, kind, raw.str.casefold())
-        ok = ~problems.bad.loc[order.index]
+        # A problem on any event sets aside every event of that record.
+        bad_keys = set(parents[problems.bad].dropna())
+        ok = ~parents.loc[order.index].isin(bad_keys) & ~problems.bad.loc[order.index]
         return collapse_assignments(
             parents.loc[order.index].where(ok, None),
             values["group"],

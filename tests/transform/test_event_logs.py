@@ -179,3 +179,82 @@ def test_event_log_keeps_the_status_history_of_loaded_records(job, tmp_path):
         ("INC1#3", 3, "resolved", "Resolved", "2016-03-01T13:00:00.000000+00:00"),
         ("INC1#4", 4, "closed", "Closed", "2016-03-03T13:00:00.000000+00:00"),
     ]
+
+
+CHILD_MAPPING = """\
+name: child_events
+timezone: Europe/Amsterdam
+dates:
+  formats: ["%Y-%m-%d %H:%M:%S"]
+value_maps:
+  state:
+    values: {Open: new, Closed: closed}
+sources:
+  - name: tickets
+    table: tickets
+    entity: record
+    key: [id]
+    fields:
+      status: {column: state, map: state, required: true}
+      opened_at: {column: opened, required: true}
+  - name: team_history
+    table: activities
+    entity: assignment
+    mode: events
+    key: [ticket]
+    parent: tickets
+    parent_key: [ticket]
+    fields:
+      event_time: {column: at, required: true}
+      group: {column: team}
+"""
+TICKETS = (
+    "id,state,opened\nT1,Closed,2014-01-06 09:00:00\nT2,Open,2014-01-07 09:00:00\n"
+)
+# Interleaved, with a byte-order mark inside one key, an orphan and a bad time.
+ACTIVITIES = (
+    "ticket,at,team\n"
+    "T1,2014-01-06 09:00:00,TEAM1\n"
+    "T2,2014-01-07 09:00:00,TEAM1\n"
+    "\ufeffT1,2014-01-06 10:00:00,TEAM1\n"
+    "T1,2014-01-06 11:00:00,TEAM2\n"
+    "T9,2014-01-06 11:00:00,TEAM2\n"
+    "T2,not a time,TEAM3\n"
+    "T1,2014-01-06 12:00:00,TEAM1\n"
+)
+
+
+def test_assignment_event_log_becomes_team_history_of_its_records(tmp_path):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "tickets.csv").write_text(TICKETS, encoding="utf-8")
+    (folder / "activities.csv").write_text(ACTIVITIES, encoding="utf-8")
+    mapping = tmp_path / "child.yaml"
+    mapping.write_text(CHILD_MAPPING, encoding="utf-8")
+    job = make_job(tmp_path, csv_folder=folder, mapping=str(mapping), batch_size=2)
+    outcome = execute_job(job, dry_run=False, limit=None)
+
+    assert outcome.balanced
+    assert table_counts(outcome.summary_dict) == {
+        "tickets": (2, 2, 0, 0),
+        "team_history": (7, 4, 3, 0),
+    }
+    assert reason_counts(quarantine_report(tmp_path / "reports")) == {
+        ("team_history", "unparseable"): 2,
+        ("team_history", "invalid_reference"): 1,
+    }
+    db = tmp_path / "target.db"
+    assert query(
+        db,
+        "SELECT a.legacy_id, g.name, a.assigned_at, a.is_reassignment FROM assignment a "
+        "JOIN assignment_group g ON g.entity_id = a.group_id ORDER BY a.legacy_id",
+    ) == [
+        ("T1#1", "TEAM1", "2014-01-06T08:00:00.000000+00:00", 0),
+        ("T1#2", "TEAM2", "2014-01-06T10:00:00.000000+00:00", 1),
+        ("T1#3", "TEAM1", "2014-01-06T11:00:00.000000+00:00", 1),
+    ]
+    assert query(
+        db,
+        "SELECT legacy_id, assignment_count, reassignment_count FROM incident "
+        "ORDER BY 1",
+    ) == [("T1", 3, 2), ("T2", 0, 0)]
