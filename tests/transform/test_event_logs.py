@@ -247,7 +247,8 @@ def test_assignment_event_log_becomes_team_history_of_its_records(tmp_path):
     assert query(
         db,
         "SELECT a.legacy_id, g.name, a.assigned_at, a.is_reassignment "
-        "FROM assignment a JOIN assignment_group g ON g.entity_id = a.group_id ORDER BY a.legacy_id",
+        "FROM assignment a JOIN assignment_group g ON g.entity_id = a.group_id "
+        "ORDER BY a.legacy_id",
     ) == [
         ("T1#1", "TEAM1", "2014-01-06T08:00:00.000000+00:00", 0),
         ("T1#2", "TEAM2", "2014-01-06T10:00:00.000000+00:00", 1),
