@@ -46,7 +46,9 @@ def test_only_the_adapter_imports_great_expectations():
     importers = [
         path.relative_to(PACKAGE).as_posix()
         for path in _sources()
-        if re.search(r"^\s*(import|from) great_expectations", path.read_text(), re.M)
+        if re.search(
+            r"^\s*(import|from) great_expectations", path.read_text(), re.MULTILINE
+        )
     ]
 
     assert set(importers) <= {"compliance_checks/gx_adapter.py"}

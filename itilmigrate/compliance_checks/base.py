@@ -90,7 +90,7 @@ class RuleRegistry:
             )
         if not rule.rationale.strip():
             raise RuleDefinitionError(
-                f"Rule {rule.rule_id!r} has no rationale (write the function docstring)."
+                f"Rule {rule.rule_id!r} has no rationale (write its docstring)."
             )
         self._rules[rule.rule_id] = rule
 

@@ -30,7 +30,9 @@ def _weekmask(calendar: Calendar) -> list[bool]:
 
 
 def _seconds(clock: object) -> int:
-    hour, minute, second = (getattr(clock, part) for part in ("hour", "minute", "second"))
+    hour, minute, second = (
+        getattr(clock, part) for part in ("hour", "minute", "second")
+    )
     return int(hour) * 3600 + int(minute) * 60 + int(second)
 
 
@@ -55,7 +57,9 @@ def _business_clock(moments: pd.Series, calendar: Calendar) -> pd.Series:
     return clock.mask(missing.to_numpy())
 
 
-def business_duration(start: pd.Series, end: pd.Series, calendar: Calendar) -> pd.Series:
+def business_duration(
+    start: pd.Series, end: pd.Series, calendar: Calendar
+) -> pd.Series:
     """Return the business time between aligned ``start`` and ``end`` moments.
 
     Missing moments give NaT; an ``end`` before its ``start`` gives a negative
@@ -102,7 +106,9 @@ def paused_duration(
     if status_change.empty or windows.empty:
         return zero
 
-    history = status_change.sort_values(["record_id", "changed_at", "seq"], kind="stable")
+    history = status_change.sort_values(
+        ["record_id", "changed_at", "seq"], kind="stable"
+    )
     history = history.assign(
         until=history.groupby("record_id", sort=False)["changed_at"].shift(-1)
     )

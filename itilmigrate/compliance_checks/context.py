@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,8 @@ from itilmigrate.entities import RECORD_TABLES, TABLE_MODELS, table_columns
 from itilmigrate.errors import TargetError, mask_secrets
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from itilmigrate.compliance_checks.policy import Policy
 
 logger = logging.getLogger(__name__)
@@ -147,6 +148,18 @@ class RuleContext:
         return pd.concat(parts, ignore_index=True)
 
 
+def _run_system(options: object, mapping_name: object) -> str | None:
+    """Return the source system a run loaded: its option, else its mapping's name."""
+    try:
+        parsed = json.loads(options) if isinstance(options, str) else {}
+    except ValueError:
+        parsed = {}
+    value = parsed.get("source_system") if isinstance(parsed, dict) else None
+    if value:
+        return str(value)
+    return mapping_name if isinstance(mapping_name, str) else None
+
+
 def _keep_source(
     frames: dict[str, pd.DataFrame], source_system: str
 ) -> dict[str, pd.DataFrame]:
@@ -162,17 +175,13 @@ def _keep_source(
     kept["problem_incident"] = links.loc[links["problem_id"].isin(problem_ids)]
 
     runs = kept["migration_run"]
-
-    def _system(row: pd.Series) -> str | None:
-        try:
-            options = json.loads(row["options"] or "{}")
-        except (TypeError, ValueError):
-            options = {}
-        value = options.get("source_system") if isinstance(options, dict) else None
-        return str(value) if value else row["mapping_name"]
-
-    if not runs.empty:
-        kept["migration_run"] = runs.loc[runs.apply(_system, axis=1) == source_system]
+    systems = [
+        _run_system(options, mapping_name)
+        for options, mapping_name in zip(
+            runs["options"].tolist(), runs["mapping_name"].tolist(), strict=True
+        )
+    ]
+    kept["migration_run"] = runs.loc[[system == source_system for system in systems]]
     return kept
 
 

@@ -57,7 +57,9 @@ def _severity(value: object) -> object:
             return Severity[value.upper()]
         except KeyError:
             names = [str(s) for s in Severity]
-            raise ValueError(f"unknown severity {value!r}; expected one of {names}") from None
+            raise ValueError(
+                f"unknown severity {value!r}; expected one of {names}"
+            ) from None
     return value
 
 
@@ -94,7 +96,11 @@ class Thresholds(BaseModel):
         ]
     )
     review_note_types: list[str] = Field(
-        default_factory=lambda: ["review", "major_incident_review", "post_incident_review"]
+        default_factory=lambda: [
+            "review",
+            "major_incident_review",
+            "post_incident_review",
+        ]
     )
     review_patterns: list[str] = Field(
         default_factory=lambda: [r"\b(post[- ]incident|major incident) review\b"]
@@ -110,7 +116,9 @@ class Thresholds(BaseModel):
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"not a regular expression: {pattern!r} ({exc})") from None
+                raise ValueError(
+                    f"not a regular expression: {pattern!r} ({exc})"
+                ) from None
         return patterns
 
 
@@ -142,15 +150,17 @@ class Sla(BaseModel):
     service_request: Fulfil | None = None
 
 
+def _weekdays() -> list[Weekday]:
+    return ["mon", "tue", "wed", "thu", "fri"]
+
+
 class Calendar(BaseModel):
     """Business hours: zone, working days, daily opening hours and holidays."""
 
     model_config = _FROZEN
 
     timezone: str = "UTC"
-    working_days: list[Weekday] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"]
-    )
+    working_days: list[Weekday] = Field(default_factory=_weekdays)
     start: time = time(8, 0)
     end: time = time(18, 0)
     holidays: list[date] = Field(default_factory=list)
@@ -202,7 +212,10 @@ class Waiver(BaseModel):
         """Whether this waiver covers a finding with these keys."""
         if self.record is not None:
             return self.record in {legacy_id, entity_id}
-        return legacy_id is not None and re.fullmatch(self.pattern or "", legacy_id) is not None
+        return (
+            legacy_id is not None
+            and re.fullmatch(self.pattern or "", legacy_id) is not None
+        )
 
 
 def _itil_matrix() -> dict[int, dict[int, int]]:
@@ -236,10 +249,14 @@ class Policy(BaseModel):
         """Return every rule id the policy names, with its location in the file."""
         found: list[tuple[tuple[int | str, ...], str]] = []
         if self.enabled_rules != "all":
-            found += [(("enabled_rules", n), r) for n, r in enumerate(self.enabled_rules)]
+            found += [
+                (("enabled_rules", n), r) for n, r in enumerate(self.enabled_rules)
+            ]
         found += [(("disabled_rules", n), r) for n, r in enumerate(self.disabled_rules)]
         found += [(("severity_overrides", r), r) for r in self.severity_overrides]
-        found += [(("waivers", n, "rule_id"), w.rule_id) for n, w in enumerate(self.waivers)]
+        found += [
+            (("waivers", n, "rule_id"), w.rule_id) for n, w in enumerate(self.waivers)
+        ]
         return found
 
 
@@ -267,7 +284,9 @@ def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
 def _dotted(loc: tuple[int | str, ...]) -> str:
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+        text += (
+            f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+        )
     return text or "(top level)"
 
 
@@ -275,7 +294,9 @@ def _fail(problems: list[DefinitionProblem], file: str) -> MappingDefinitionErro
     return MappingDefinitionError(problems, path=file, what="Policy")
 
 
-def parse_policy(text: str, *, file: str, known_rules: set[str] | None = None) -> Policy:
+def parse_policy(
+    text: str, *, file: str, known_rules: set[str] | None = None
+) -> Policy:
     """Validate policy ``text``; raise one error listing every problem.
 
     Args:
@@ -318,7 +339,10 @@ def parse_policy(text: str, *, file: str, known_rules: set[str] | None = None) -
                 message = "unknown key (misspelt?)"
             problems.append(
                 DefinitionProblem(
-                    file=file, location=_dotted(loc), line=_line_of(root, loc), message=message
+                    file=file,
+                    location=_dotted(loc),
+                    line=_line_of(root, loc),
+                    message=message,
                 )
             )
         raise _fail(problems, file) from exc
@@ -359,7 +383,9 @@ def load_policy(path: str | Path | None = None) -> Policy:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             problem = DefinitionProblem(
-                file=file, location="(file)", message=f"cannot read the policy file ({exc})"
+                file=file,
+                location="(file)",
+                message=f"cannot read the policy file ({exc})",
             )
             raise _fail([problem], file) from exc
     known = {r.rule_id for r in registry.all()}
