@@ -269,6 +269,320 @@ def demo(directory: Path, calls: int, seed: int, output: str) -> None:
         click.get_current_context().exit(ExitCode.FINDINGS)
 
 
+_CHECK_FORMATS = ("html", "json", "csv", "junit", "md")
+
+
+def _check_formats(
+    ctx: click.Context,
+    param: click.Parameter,
+    value: str,
+) -> list[str]:
+    """Parse ``--format html,json`` into a list of known format names."""
+    names = [name.strip().lower() for name in value.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(_CHECK_FORMATS))
+    if unknown or not names:
+        raise click.BadParameter(
+            f"unknown format(s) {unknown}; choose from {', '.join(_CHECK_FORMATS)}."
+        )
+    return list(dict.fromkeys(names))
+
+
+@cli.command(epilog=f"Exit codes:{EXIT_CODES_HELP}")
+@click.argument("target_url")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Policy YAML (default: the bundled policy).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="check-report",
+    show_default=True,
+    help="Folder the reports are written to.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default=",".join(_CHECK_FORMATS),
+    show_default=True,
+    callback=_check_formats,
+    help="Comma-separated report formats.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["info", "warning", "error", "critical", "none"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at or above this severity.",
+)
+@click.option(
+    "--new-only", is_flag=True, help="Only findings not in the baseline can fail."
+)
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="report.json of a previous check; its findings are marked known.",
+)
+@click.option("--source-system", help="Check only the records of this source system.")
+def check(
+    target_url: str,
+    policy_file: Path | None,
+    out_dir: Path,
+    formats: list[str],
+    fail_on: str,
+    new_only: bool,  # noqa: FBT001
+    baseline_file: Path | None,
+    source_system: str | None,
+) -> None:
+    """Check a migrated target against the policy; write KPIs and findings.
+
+    TARGET_URL is the SQLAlchemy URL of a target written by `itilmigrate run`.
+    """
+    from itilmigrate.compliance_checks.findings import Severity  # noqa: PLC0415
+    from itilmigrate.compliance_checks.reports.check_run import run_check  # noqa: PLC0415 - pandas, matplotlib and Jinja2 load only here
+
+    outcome = run_check(
+        target_url,
+        policy_file=policy_file,
+        out_dir=out_dir,
+        formats=formats,
+        fail_on=None if fail_on == "none" else Severity[fail_on.upper()],
+        new_only=new_only,
+        baseline_file=baseline_file,
+        source_system=source_system,
+    )
+    report = outcome.report
+    counts = ", ".join(f"{n} {level}" for level, n in report.severity_counts().items())
+    click.echo(
+        f"check {report.run_id}: {len(report.outcomes)} rules, findings {counts}, "
+        f"{len(report.waived)} waived, {len(report.failing)} failing "
+        f"(fail-on {fail_on}{', new only' if new_only else ''}); "
+        f"{outcome.seconds:.1f} s"
+    )
+    for name, path in outcome.written.items():
+        click.echo(f"  {name:<6} {path}")
+    if report.failing:
+        raise SystemExit(ExitCode.FINDINGS)
+
+
+@cli.command(epilog=f"Exit codes:{EXIT_CODES_HELP}")
+@click.argument("source")
+@click.option(
+    "--tables", help="Comma-separated tables to profile (default: every table)."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("profile"),
+    show_default=True,
+    help="Folder for profile.json, profile.html and profile.md.",
+)
+@click.option(
+    "--sample-size",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    help="Rows profiled per table; larger tables are sampled (the profile says so).",
+)
+@click.option("--key", "keys", multiple=True, help="TABLE=COL[,COL]: a table's key.")
+@click.option(
+    "--parent", "parents", multiple=True, help="CHILD.COL=PARENT.COL: a parent link."
+)
+@click.option(
+    "--like",
+    type=click.Choice(["heat"]),
+    help="Use a known system's keys and parent links.",
+)
+def profile(
+    source: str,
+    tables: str | None,
+    out_dir: Path,
+    sample_size: int,
+    keys: tuple[str, ...],
+    parents: tuple[str, ...],
+    like: str | None,
+) -> None:
+    """Profile a legacy source: what every table really holds.
+
+    SOURCE is a job file (its source), a SQLAlchemy URL or a CSV folder. The
+    profile holds legacy values: treat it as restricted, like the quarantine report.
+    """
+    from itilmigrate import profiling  # noqa: PLC0415
+    from itilmigrate.profiling_report import write_profile  # noqa: PLC0415
+
+    try:
+        key_map = profiling.parse_key_options(list(keys))
+        links = profiling.parse_parent_options(list(parents))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    if like == "heat":
+        heat_keys, heat_parents = profiling.heat_links()
+        key_map = {**heat_keys, **key_map}
+        links = [*heat_parents, *links]
+    opened, description = profiling.source_from_argument(source)
+    try:
+        data = profiling.profile_source(
+            opened,
+            tables=[t.strip() for t in tables.split(",")] if tables else None,
+            sample_size=sample_size,
+            keys=key_map,
+            parents=links,
+            description=description,
+        )
+    finally:
+        opened.close()
+    written = write_profile(data, out_dir)
+    logger.info("profile written tables=%d folder=%s", len(data["tables"]), out_dir)
+    for path in written:
+        click.echo(str(path))
+
+
+@cli.group()
+def mapping() -> None:
+    """Write, check and describe mapping files."""
+
+
+@mapping.command("schema", epilog=f"Exit codes:{EXIT_CODES_HELP}")
+def mapping_schema() -> None:
+    """Print the JSON Schema of the mapping format (for editors)."""
+    from itilmigrate.mappings.spec import dump_schema  # noqa: PLC0415
+
+    click.echo(json.dumps(dump_schema(), indent=2, sort_keys=True))
+
+
+@mapping.command("init", epilog=f"Exit codes:{EXIT_CODES_HELP}")
+@click.option(
+    "--profile",
+    "profile_file",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="profile.json written by `itilmigrate profile`.",
+)
+@click.option(
+    "--like", type=click.Choice(["heat"]), help="Start from a bundled mapping."
+)
+@click.option("--name", default="legacy", show_default=True, help="Mapping name.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the skeleton here instead of stdout.",
+)
+def mapping_init(
+    profile_file: Path, like: str | None, name: str, out_file: Path | None
+) -> None:
+    """Write a mapping skeleton; every legacy code found is marked REVIEW."""
+    from itilmigrate.errors import ConfigError  # noqa: PLC0415
+    from itilmigrate.mappings.skeleton import write_skeleton  # noqa: PLC0415
+
+    try:
+        data = json.loads(profile_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            "Cannot read the profile as JSON.", path=str(profile_file)
+        ) from exc
+    text = write_skeleton(data, like=like, name=name)
+    if out_file is None:
+        click.echo(text, nl=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        logger.info("mapping skeleton written file=%s", out_file)
+
+
+@mapping.command("validate", epilog=f"Exit codes:{EXIT_CODES_HELP}")
+@click.argument("mapping_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--source", "source_arg", help="Job file, SQLAlchemy URL or CSV folder to check."
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Rows per table transformed for the data expectations.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="text",
+    show_default=True,
+    help="Comma-separated outputs: text (stdout), json, junit (files in --out).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("mapping-validation"),
+    show_default=True,
+    help="Folder for validation.json, junit.xml and the GX data docs.",
+)
+@click.option("--no-gx", is_flag=True, help="Skip the Great Expectations suite.")
+def mapping_validate(
+    mapping_file: Path,
+    source_arg: str | None,
+    sample: int,
+    formats: str,
+    out_dir: Path,
+    no_gx: bool,  # noqa: FBT001
+) -> None:
+    """Check a mapping: structure, references, coverage, data expectations.
+
+    Exits 0 when valid, 1 when the sample fails data expectations or coverage,
+    3 when the mapping itself is invalid.
+    """
+    from itilmigrate.errors import ConfigError  # noqa: PLC0415
+    from itilmigrate.mappings import validate as checks  # noqa: PLC0415
+    from itilmigrate.run import RunContext  # noqa: PLC0415
+
+    wanted = [f.strip() for f in formats.split(",") if f.strip()]
+    unknown = sorted(set(wanted) - {"text", "json", "junit"})
+    if unknown:
+        raise click.BadParameter(f"unknown format(s) {unknown}", param_hint="--format")
+    try:
+        text = mapping_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot read the mapping file ({exc.strerror}).", path=str(mapping_file)
+        ) from exc
+    source = None
+    if source_arg is not None:
+        from itilmigrate.profiling import source_from_argument  # noqa: PLC0415
+
+        source, _ = source_from_argument(source_arg)
+    run_context = RunContext.start(options={"sample": sample})
+    token = current_run_id.set(run_context.run_id)
+    try:
+        report = checks.validate_mapping(
+            text,
+            file=str(mapping_file),
+            source=source,
+            run=run_context,
+            sample=sample,
+            out_dir=out_dir.resolve(),
+            run_gx=not no_gx,
+        )
+    finally:
+        if source is not None:
+            source.close()
+        current_run_id.reset(token)
+    checks.write_outputs(report, out_dir, [f for f in wanted if f != "text"])
+    if "text" in wanted:
+        click.echo(checks.report_text(report), nl=False)
+    logger.info(
+        "mapping validated exit=%d findings=%d seconds=%.1f",
+        report.exit_code,
+        len(report.findings),
+        report.elapsed_seconds,
+    )
+    if report.exit_code is not ExitCode.OK:
+        raise SystemExit(report.exit_code)
+
+
 def _print_summary(summary: dict[str, Any], output: str) -> None:
     if output == "json":
         click.echo(json.dumps(summary, indent=2, sort_keys=True))

@@ -141,7 +141,13 @@ def plan_sources(
             continue
         actual = source.columns(table)
         columns: dict[str, str] = {}
-        for name in sorted(mapping.source_columns()):
+        wanted = mapping.source_columns()
+        if mapping.entity is EntityKind.RECORD:
+            # Classification rules apply to every record source, so each must hold
+            # the columns they test.
+            for classification_rule in definition.classification.rules:
+                wanted |= classification_rule.when.columns()
+        for name in sorted(wanted):
             found = resolve_column(actual, name)
             if found is None:
                 problems.append(

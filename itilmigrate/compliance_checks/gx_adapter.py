@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -171,6 +172,22 @@ def _expectation(gxe: Any, planned: PlannedExpectation) -> Any:  # noqa: ANN401 
     )
 
 
+_GX_TYPES = {
+    "not_null": "expect_column_values_to_not_be_null",
+    "in_set": "expect_column_values_to_be_in_set",
+    "unique": "expect_compound_columns_to_be_unique",
+    "ordered": "expect_column_pair_values_a_to_be_greater_than_b",
+}
+
+
+def _result_key(kind: str, kwargs: Any) -> tuple[str, ...]:  # noqa: ANN401 - GX kwargs
+    """Identify an expectation by its type, the columns it tests, its value set."""
+    parts = [kind, *(str(kwargs.get(k)) for k in ("column", "column_A", "column_B"))]
+    parts.append(",".join(kwargs.get("column_list") or []))
+    parts.append(",".join(str(v) for v in kwargs.get("value_set") or []))
+    return tuple(parts)
+
+
 def _prepared(frame: pd.DataFrame) -> pd.DataFrame:
     """Give GX typed columns: timestamps as datetimes, scores as numbers."""
     import pandas as pd  # noqa: PLC0415
@@ -195,19 +212,25 @@ def run_expectations(
     Without ``out_dir`` an ephemeral context is used and no data docs are written.
     """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx  # noqa: PLC0415 - slow import, kept lazy
-    import great_expectations.expectations as gxe  # noqa: PLC0415
-    from great_expectations.data_context.types.base import (  # noqa: PLC0415
-        ProgressBarsConfig,
-    )
+    # The one place GX is imported (TID251 bans it elsewhere); lazily, since the
+    # import alone takes seconds. GX 1.24 imports modules Python 3.11 deprecates
+    # (sre_constants); those warnings are GX's to fix, not ours to report.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import great_expectations as gx  # noqa: PLC0415
+        import great_expectations.expectations as gxe  # noqa: PLC0415
+        from great_expectations.data_context.types.base import (  # noqa: PLC0415
+            ProgressBarsConfig,
+        )
 
     tables = [t for t, f in sorted(frames.items()) if not f.empty and t != "lineage"]
     tables = [t for t in tables if "legacy_id" in frames[t].columns]
     planned = plan_suite(definition, tables)
-    if out_dir is None:
-        context = gx.get_context(mode="ephemeral")
-    else:
-        context = gx.get_context(mode="file", project_root_dir=str(out_dir))
+    context: Any = (
+        gx.get_context(mode="ephemeral")
+        if out_dir is None
+        else gx.get_context(mode="file", project_root_dir=str(out_dir))
+    )
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     data_source = context.data_sources.add_or_update_pandas(name="itilmigrate_sample")
     result = GxRun()
@@ -231,7 +254,13 @@ def run_expectations(
             batch_parameters={"dataframe": _prepared(frames[table])},
             result_format="SUMMARY",
         )
-        for item, gx_result in zip(mine, outcome.results, strict=True):
+        # GX does not keep the suite's order in its results: match by content.
+        by_key = {
+            _result_key(r.expectation_config.type, r.expectation_config.kwargs): r
+            for r in outcome.results
+        }
+        for item in mine:
+            gx_result = by_key[_result_key(_GX_TYPES[item.kind], item.kwargs)]
             stats = gx_result.result or {}
             result.outcomes.append(
                 ExpectationOutcome(

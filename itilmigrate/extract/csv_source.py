@@ -443,6 +443,14 @@ class CsvSource:
             )
         return self._checked(frames, table, list(columns), expected)
 
+    def encoding(self, table: str) -> str:
+        """Return the encoding ``table`` is read with (detected when ``auto``).
+
+        Raises:
+            SourceError: the table is unknown or its file cannot be read.
+        """
+        return self._profile(table).encoding
+
     def close(self) -> None:
         """Forget the file profiles; files are closed after every read."""
         self._profiles.clear()

@@ -124,7 +124,7 @@ def _finding(
     *,
     severity: Severity,
     entity_type: str | None = None,
-    **details: Any,
+    **details: Any,  # noqa: ANN401 - JSON-serialisable detail values
 ) -> Finding:
     return Finding(
         rule_id=rule_id,
@@ -177,10 +177,11 @@ def check_structure(
     try:
         definition = parse_mapping(text, file=file)
     except MappingDefinitionError as exc:
+        lines = text.splitlines()
         check.findings = [
             _finding(
                 STRUCTURE,
-                str(problem),
+                str(problem) + _review_hint(lines, problem.line),
                 run_id,
                 severity=Severity.CRITICAL,
                 location=problem.location,
@@ -189,28 +190,43 @@ def check_structure(
             for problem in exc.problems
         ]
         return None, check
-    root = yaml.compose(text)
-    for name, value_map in definition.value_maps.items():
-        pending = [
-            key
-            for key, target in value_map.values.items()  # noqa: PD011 - a dict
-            if target == REVIEW_MARK
-        ]
-        for key in pending:
-            loc: _Loc = ("value_maps", name, "values", key)
-            check.findings.append(
-                _finding(
-                    STRUCTURE,
-                    f"{file}: {_dotted(loc)} (line {_line(root, loc)}): target value "
-                    f"still {REVIEW_MARK!r}; replace it with the target value for "
-                    f"legacy code {key!r}, then delete the '# REVIEW' comment.",
-                    run_id,
-                    severity=Severity.CRITICAL,
-                    location=_dotted(loc),
-                    line=_line(root, loc),
-                )
+    for loc, line in _review_marks(yaml.compose(text), ()):
+        check.findings.append(
+            _finding(
+                STRUCTURE,
+                f"{file}: {_dotted(loc)} (line {line}): still {REVIEW_MARK!r}; "
+                "replace it with the value this legacy system needs (a target value, "
+                "a column name), then delete the '# REVIEW' comment.",
+                run_id,
+                severity=Severity.CRITICAL,
+                location=_dotted(loc),
+                line=line,
             )
+        )
     return definition, check
+
+
+def _review_hint(lines: list[str], line: int | None) -> str:
+    if line is None or line > len(lines) or REVIEW_MARK not in lines[line - 1]:
+        return ""
+    return (
+        f". The value is still marked {REVIEW_MARK!r} by `mapping init`: replace it "
+        "with the target value (an ITIL status, or [impact, urgency] for a priority)."
+    )
+
+
+def _review_marks(node: yaml.Node | None, loc: _Loc) -> list[tuple[_Loc, int]]:
+    """Return the path and line of every scalar that is still ``REVIEW``."""
+    if isinstance(node, yaml.ScalarNode):
+        return [(loc, node.start_mark.line + 1)] if node.value == REVIEW_MARK else []
+    found: list[tuple[_Loc, int]] = []
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            found.extend(_review_marks(value, (*loc, str(key.value))))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found.extend(_review_marks(item, (*loc, index)))
+    return found
 
 
 # -- references -----------------------------------------------------------------
@@ -242,9 +258,11 @@ def column_references(source: SourceMapping, index: int) -> list[tuple[_Loc, str
             if spec is not None:
                 fields.append(((*base, "assignments", part), spec))
     for loc, spec in fields:
-        for part in ("column", "time_column"):
-            if getattr(spec, part) is not None:
-                refs.append(((*loc, part), getattr(spec, part)))
+        refs.extend(
+            ((*loc, part), getattr(spec, part))
+            for part in ("column", "time_column")
+            if getattr(spec, part) is not None
+        )
         refs.extend(((*loc, "columns", i), c) for i, c in enumerate(spec.columns or []))
         if spec.when is not None:
             refs.extend(_condition_refs(spec.when, (*loc, "when")))
@@ -269,7 +287,7 @@ def check_references(
     root = yaml.compose(text)
     tables = source.list_tables()
 
-    def add(loc: _Loc, message: str, **details: Any) -> None:
+    def add(loc: _Loc, message: str, **details: str) -> None:
         line = _line(root, loc)
         check.findings.append(
             _finding(
@@ -382,7 +400,7 @@ def check_coverage(
                     )
                 )
             elif name == "priority" and definition.priority.levels is not None:
-                levels = {k: "level" for k in definition.priority.levels}
+                levels = dict.fromkeys(definition.priority.levels, "level")
                 wanted.append((name, spec.column, "priority.levels", levels, None))
         resolved = {c: _resolve(actual, c) for _, c, *_ in wanted}
         columns = sorted({r for r in resolved.values() if r is not None})
@@ -592,3 +610,98 @@ def _gx_checks(gx_run: GxRun, *, file: str, run_id: str) -> list[CheckResult]:
             )
         checks.append(check)
     return checks
+
+
+# -- outputs --------------------------------------------------------------------
+
+
+def report_text(report: ValidationReport) -> str:
+    """Return the report as plain text: one line per check, then its findings."""
+    verdict = {
+        ExitCode.OK: "valid",
+        ExitCode.FINDINGS: "data expectations failed",
+        ExitCode.CONFIG: "mapping invalid",
+    }.get(report.exit_code, "failed")
+    lines = [
+        f"mapping {report.mapping_path}: {verdict} (exit {int(report.exit_code)}); "
+        f"{len(report.checks)} check(s), {len(report.findings)} finding(s), "
+        f"sample {report.sample_size} rows per table, "
+        f"{report.elapsed_seconds:.1f} s"
+    ]
+    for check in report.checks:
+        state = "skipped" if check.skipped else "ok" if check.passed else "FAILED"
+        if check.passed and not check.findings and check.check_id.startswith("gx."):
+            continue
+        lines.append(f"[{state}] {check.check_id}: {check.title}")
+        lines.extend(
+            f"  - {finding.severity}: {finding.message}" for finding in check.findings
+        )
+    passed_gx = sum(
+        1 for c in report.checks if c.check_id.startswith("gx.") and c.passed
+    )
+    if passed_gx:
+        lines.append(f"[ok] {passed_gx} Great Expectations expectation(s) met")
+    if report.gx_docs:
+        lines.append(f"GX data docs: {report.gx_docs}")
+    return "\n".join(lines) + "\n"
+
+
+def report_junit(report: ValidationReport) -> str:
+    """Return the report as JUnit XML: one test case per check."""
+    from xml.etree import ElementTree as ET  # noqa: PLC0415
+
+    failures = sum(1 for c in report.checks if not c.passed)
+    suite = ET.Element(
+        "testsuite",
+        name=f"mapping validate {report.mapping_path}",
+        tests=str(len(report.checks)),
+        failures=str(failures),
+        time=f"{report.elapsed_seconds:.3f}",
+    )
+    for check in report.checks:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=check.check_id.split(".", 1)[0],
+            name=check.check_id,
+            time=f"{check.seconds:.3f}",
+        )
+        failing = [f for f in check.findings if f.severity >= Severity.ERROR]
+        if failing:
+            failure = ET.SubElement(
+                case, "failure", message=failing[0].message[:500], type=check.check_id
+            )
+            failure.text = "\n".join(f.message for f in failing)
+        elif check.skipped:
+            ET.SubElement(case, "skipped", message=check.skipped)
+        warnings = [f.message for f in check.findings if f.severity < Severity.ERROR]
+        if warnings:
+            ET.SubElement(case, "system-out").text = "\n".join(warnings)
+    suites = ET.Element("testsuites")
+    suites.append(suite)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write_outputs(
+    report: ValidationReport, out_dir: Path, formats: list[str]
+) -> list[Path]:
+    """Write ``validation.json`` and ``junit.xml`` (as ``formats`` ask) into out_dir."""
+    import json  # noqa: PLC0415
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    if "json" in formats:
+        path = out_dir / "validation.json"
+        path.write_text(
+            json.dumps(report.to_dict(), indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        written.append(path)
+    if "junit" in formats:
+        path = out_dir / "junit.xml"
+        path.write_text(report_junit(report), encoding="utf-8")
+        written.append(path)
+    if "text" in formats:
+        path = out_dir / "validation.txt"
+        path.write_text(report_text(report), encoding="utf-8")
+        written.append(path)
+    return written

@@ -232,3 +232,33 @@ def test_demo_generates_migrates_and_prints_where_everything_is(tmp_path):
 
 def test_cli_module_is_the_only_entry_point():
     assert cli_module.main is main
+
+
+def test_run_classification_rule_on_missing_column_exits_config(tmp_path, legacy_db):
+    from importlib import resources
+
+    text = (
+        resources.files("itilmigrate.mappings.definitions")
+        .joinpath("heat.yaml")
+        .read_text()
+    )
+    mapping = tmp_path / "rule.yaml"
+    mapping.write_text(
+        text.replace(
+            "when: {column: CallType, in: [Problem]}",
+            "when: {column: CallTyp, in: [Problem]}",
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = invoke(
+        "run",
+        "--no-progress",
+        str(write_job(tmp_path, legacy_db, mapping=str(mapping))),
+    )
+
+    assert code == ExitCode.CONFIG
+    assert out == ""
+    assert (
+        "sources[2] (calls) column 'CallTyp': no column 'CallTyp' in table 'CallLog'"
+        in err
+    )
