@@ -7,10 +7,11 @@ Exit codes:
 \b
   0    OK           run finished; reconciliation balanced
   1    FINDINGS     run finished, reports written; the data has problems
-                    (reconciliation does not balance)
+                    (reconciliation does not balance; check: a finding at
+                    or above --fail-on)
   2    USAGE        bad invocation
-  3    CONFIG       job or mapping definition invalid; no data was touched
-  4    IO           a source could not be read or the target written
+  3    CONFIG       job, mapping, policy or baseline invalid; no data was touched
+  4    IO           a source or target could not be read, or the target written
   70   INTERNAL     unexpected error (a bug); rerun with --debug
   130  INTERRUPTED  Ctrl-C
 """
@@ -32,7 +33,10 @@ from itilmigrate.run import current_batch_id, current_run_id
 
 logger = logging.getLogger("itilmigrate")
 
-EXIT_CODES_HELP = __doc__.split("Exit codes:", 1)[1] if __doc__ else ""
+# click keeps a paragraph's line breaks when it starts with a "\b" line.
+EXIT_CODES_HELP = (
+    __doc__.split("Exit codes:", 1)[1].replace("\\b\n", "\b\n", 1) if __doc__ else ""
+)
 
 
 class _ContextFilter(logging.Filter):
