@@ -7,7 +7,8 @@ report "MTTR" rarely mean the same thing, and a migration report must say which.
 All KPIs are computed column-wise with pandas over the tables of a
 :class:`~itilmigrate.compliance_checks.context.RuleContext`; timestamps are aware
 UTC. Months are calendar months in UTC. The SLA KPIs take their verdicts from the
-SLA evaluation (:class:`SlaVerdicts`), so the report and the SLA rule never disagree.
+SLA rules' own evaluation (``rules.sla.evaluate_sla``), so the report and the SLA
+findings never disagree.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import pandas as pd
 
+from itilmigrate.compliance_checks.rules.sla import SLA_CONVENTION, evaluate_sla
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
 OPEN_STATES: Final = ("new", "in_progress", "on_hold")
 DONE_STATES: Final = ("resolved", "closed")
 TOP_N: Final = 15
+TREND_STEADY_PCT: Final = 10.0
 #: A KPI convention, not a rule threshold: an incident is a repeat when the same
 #: caller reported an incident in the same category within this many days.
 REPEAT_WINDOW_DAYS: Final = 14
@@ -53,19 +57,6 @@ class Kpi:
     breakdown: pd.DataFrame | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SlaVerdicts:
-    """Per-record SLA verdicts, as the SLA evaluation decided them.
-
-    ``frame`` has one row per evaluated record with the columns ``entity_id``,
-    ``entity_type``, ``priority``, ``service`` and ``met`` (bool); ``convention``
-    says which records were evaluated, on which clock and with which pauses.
-    """
-
-    frame: pd.DataFrame
-    convention: str
-
-
 def _text(series: pd.Series) -> pd.Series:
     """Return a text column with blanks as the ``(none)`` label."""
     text = series.astype("object").where(series.notna(), None)
@@ -86,15 +77,17 @@ def _numbers(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 def _hours(delta: pd.Series) -> pd.Series:
-    return delta.dt.total_seconds() / 3600.0
+    seconds: pd.Series = delta.dt.total_seconds()
+    return seconds / 3600.0
 
 
 def _pct(part: float, whole: float) -> float | None:
     return round(100.0 * part / whole, 2) if whole else None
 
 
-def _round(value: float) -> float | None:
-    return None if pd.isna(value) else round(float(value), 2)
+def _round(value: object) -> float | None:
+    number = float(value) if isinstance(value, (int, float, np.number)) else np.nan
+    return None if np.isnan(number) else round(number, 2)
 
 
 def _duration_stats(hours: pd.Series, keys: pd.Series, name: str) -> pd.DataFrame:
@@ -114,8 +107,8 @@ def _duration_stats(hours: pd.Series, keys: pd.Series, name: str) -> pd.DataFram
 
 def _priority_label(frame: pd.DataFrame) -> pd.Series:
     priority = _numbers(frame, "priority")
-    label = priority.map(lambda value: f"P{int(value)}" if pd.notna(value) else "")
-    return label.where(label != "", _NONE_LABEL).astype(str)
+    label = "P" + priority.fillna(0).astype(int).astype(str)
+    return label.where(priority.notna(), _NONE_LABEL).astype(str)
 
 
 def _top_counts(labels: pd.Series, name: str, total: int) -> pd.DataFrame:
@@ -211,7 +204,7 @@ def volume_kpis(context: RuleContext) -> list[Kpi]:
 
 
 def _people_volumes(context: RuleContext, records: pd.DataFrame) -> list[Kpi]:
-    people = context.tables["person"]
+    people = context.table("person")
     total = len(records)
     callers = records[["caller_id"]].merge(
         people.rename(columns={"entity_id": "caller_id"}),
@@ -256,7 +249,7 @@ def _people_volumes(context: RuleContext, records: pd.DataFrame) -> list[Kpi]:
 
 def resolution_kpis(context: RuleContext) -> list[Kpi]:
     """MTTR per priority, mean time to respond, request fulfilment time."""
-    incidents = context.tables["incident"].reset_index(drop=True)
+    incidents = context.table("incident").reset_index(drop=True)
     resolved_at = _times(incidents, "resolved_at")
     opened_at = _times(incidents, "opened_at")
     not_cancelled = _text(incidents["status"]) != "cancelled"
@@ -268,7 +261,7 @@ def resolution_kpis(context: RuleContext) -> list[Kpi]:
     )
     respond = _hours(_times(incidents, "responded_at") - opened_at)
     respond_ok = not_cancelled & respond.notna() & (respond >= 0)
-    requests = context.tables["service_request"].reset_index(drop=True)
+    requests = context.table("service_request").reset_index(drop=True)
     done_at = _times(requests, "resolved_at")
     done_at = done_at.where(done_at.notna(), _times(requests, "closed_at"))
     fulfil = _hours(done_at - _times(requests, "opened_at"))
@@ -318,7 +311,7 @@ def resolution_kpis(context: RuleContext) -> list[Kpi]:
 
 def _reopened_from_history(context: RuleContext) -> set[str]:
     """Records whose status history goes from resolved or closed back to open."""
-    history = context.tables["status_change"]
+    history = context.table("status_change")
     if history.empty:
         return set()
     ordered = history.sort_values(["record_id", "seq"])
@@ -329,7 +322,7 @@ def _reopened_from_history(context: RuleContext) -> set[str]:
 
 def quality_kpis(context: RuleContext) -> list[Kpi]:
     """First contact resolution and reopen rate of incidents."""
-    incidents = context.tables["incident"].reset_index(drop=True)
+    incidents = context.table("incident").reset_index(drop=True)
     status = _text(incidents["status"])
     done = status.isin(DONE_STATES) | _times(incidents, "resolved_at").notna()
     done &= status != "cancelled"
@@ -400,13 +393,16 @@ def backlog_kpis(context: RuleContext) -> list[Kpi]:
         bucket = bucket.where(~inside, label)
     order = [label for label, _, _ in BACKLOG_BUCKETS]
     table = (
-        pd.DataFrame({"age": bucket[is_open], "entity_type": records["entity_type"]})
+        pd.DataFrame(
+            {"age": bucket[is_open], "entity_type": records["entity_type"], "n": 1}
+        )
         .dropna()
-        .groupby(["age", "entity_type"])
-        .size()
-        .unstack(fill_value=0)
+        .pivot_table(
+            index="age", columns="entity_type", values="n", aggfunc="sum", fill_value=0
+        )
         .reindex(order, fill_value=0)
         .rename_axis(None, axis=1)
+        .rename_axis("age")
         .reset_index()
     )
     type_columns = [column for column in table.columns if column != "age"]
@@ -436,7 +432,7 @@ def backlog_kpis(context: RuleContext) -> list[Kpi]:
 
 def _group_steps(context: RuleContext) -> pd.DataFrame:
     """Assignment steps with consecutive repeats of the same group collapsed."""
-    steps = context.tables["assignment"]
+    steps = context.table("assignment")
     steps = steps.loc[steps["group_id"].notna(), ["record_id", "seq", "group_id"]]
     steps = steps.sort_values(["record_id", "seq"])
     same_as_previous = (steps["record_id"] == steps["record_id"].shift()) & (
@@ -498,7 +494,7 @@ def assignment_kpis(context: RuleContext) -> list[Kpi]:
 
 def repeat_kpis(context: RuleContext) -> list[Kpi]:
     """Repeat-incident rate, top repeat issues, clusters linked to a problem."""
-    incidents = context.tables["incident"].reset_index(drop=True)
+    incidents = context.table("incident").reset_index(drop=True)
     frame = pd.DataFrame(
         {
             "entity_id": incidents["entity_id"],
@@ -517,10 +513,10 @@ def repeat_kpis(context: RuleContext) -> list[Kpi]:
     frame["cluster"] = (~repeat).cumsum()
     sizes = frame.groupby("cluster")["entity_id"].transform("size")
     clustered = frame.loc[sizes >= 2]  # noqa: PLR2004 - a repeat needs two incidents
-    linked_ids = set(context.tables["problem_incident"]["incident_id"].astype(str))
-    cluster_linked = clustered.groupby("cluster")["entity_id"].agg(
-        lambda ids: bool(linked_ids.intersection(ids))
-    )
+    linked_ids = set(context.table("problem_incident")["incident_id"].astype(str))
+    cluster_linked = (
+        clustered["entity_id"].isin(linked_ids).groupby(clustered["cluster"]).any()
+    ).astype(bool)
     top = (
         frame.loc[repeat]
         .groupby("category")
@@ -560,16 +556,23 @@ def repeat_kpis(context: RuleContext) -> list[Kpi]:
     ]
 
 
-def sla_kpis(verdicts: SlaVerdicts | None) -> list[Kpi]:
-    """SLA compliance per priority and per service, from the SLA verdicts."""
-    if verdicts is None:
-        return []
-    frame = verdicts.frame.reset_index(drop=True)
-    keys = {"priority": _priority_label(frame), "service": _text(frame["service"])}
+def sla_kpis(context: RuleContext) -> list[Kpi]:
+    """SLA compliance per priority and service, from the SLA rules' own verdicts."""
+    clocks = evaluate_sla(context)
+    # A record still open and within its target has no verdict yet; one still open
+    # and past it is already a breach.
+    decided = clocks.loc[clocks["stopped"].astype(bool) | ~clocks["met"].astype(bool)]
+    decided = decided.reset_index(drop=True)
+    convention = (
+        f"{SLA_CONVENTION} Policy '{context.policy.name}'. Open records count only "
+        "once they are past their target."
+    )
+    resolve = decided.loc[decided["target_kind"] == "resolve"]
     result = []
-    for key, labels in keys.items():
+    for key in ("priority", "service"):
+        labels = _priority_label(resolve) if key == "priority" else _text(resolve[key])
         table = (
-            pd.DataFrame({key: labels, "met": frame["met"].astype(bool)})
+            pd.DataFrame({key: labels, "met": resolve["met"].astype(bool)})
             .groupby(key)["met"]
             .agg(["size", "sum"])
             .rename(columns={"size": "evaluated", "sum": "met"})
@@ -582,38 +585,112 @@ def sla_kpis(verdicts: SlaVerdicts | None) -> list[Kpi]:
         result.append(
             Kpi(
                 kpi_id=f"sla.compliance_by_{key}",
-                title=f"SLA compliance by {key}",
-                convention=verdicts.convention,
-                value=_pct(int(frame["met"].sum()), len(frame)),
+                title=f"Incident resolution SLA compliance by {key}",
+                convention=convention,
+                value=_pct(int(resolve["met"].sum()), len(resolve)),
                 unit="%",
                 breakdown=table.reset_index(drop=True),
+            )
+        )
+    for kind, title in (
+        ("respond", "Incident response SLA compliance"),
+        ("fulfil", "Request fulfilment SLA compliance"),
+    ):
+        part = decided.loc[decided["target_kind"] == kind]
+        result.append(
+            Kpi(
+                kpi_id=f"sla.{kind}_compliance",
+                title=title,
+                convention=convention,
+                value=_pct(int(part["met"].astype(bool).sum()), len(part)),
+                unit="%",
             )
         )
     return result
 
 
+def _month_window(context: RuleContext) -> tuple[list[str], list[str]]:
+    """The last three complete months before the as-of month, and the three before."""
+    current = as_of(context).tz_convert("UTC").tz_localize(None).to_period("M")
+    months = [str(current - step) for step in range(6, 0, -1)]
+    return months[3:], months[:3]
+
+
+def trend_kpis(context: RuleContext) -> list[Kpi]:
+    """Rising or falling: the last three months against the three before."""
+    records = _records(context)
+    month = _times(records, "opened_at").dt.strftime("%Y-%m")
+    recent, previous = _month_window(context)
+    tables = []
+    for dimension in ("entity_type", "service", "category", "contact_type"):
+        labels = _text(records[dimension])
+        frame = pd.DataFrame({"value": labels, "month": month})
+        recent_count = frame.loc[frame["month"].isin(recent)].groupby("value").size()
+        previous_count = (
+            frame.loc[frame["month"].isin(previous)].groupby("value").size()
+        )
+        table = pd.DataFrame({"recent": recent_count, "previous": previous_count})
+        table = table.fillna(0).astype(int).rename_axis("value").reset_index()
+        table = table.sort_values(["recent", "value"], ascending=[False, True])
+        table.insert(0, "dimension", dimension)
+        tables.append(table if dimension == "entity_type" else table.head(8))
+    trend = pd.concat(tables, ignore_index=True)
+    change = 100.0 * (trend["recent"] - trend["previous"]) / trend["previous"]
+    trend["change_pct"] = change.where(trend["previous"] > 0).round(1)
+    trend["direction"] = np.select(
+        [trend["previous"] == 0, change > TREND_STEADY_PCT, change < -TREND_STEADY_PCT],
+        ["new", "rising", "falling"],
+        default="steady",
+    )
+    top_services = (
+        _text(records["service"]).loc[lambda s: s != _NONE_LABEL].value_counts()
+    ).index[:6]
+    by_service = (
+        pd.DataFrame({"month": month, "service": _text(records["service"])})
+        .loc[lambda f: f["service"].isin(top_services)]
+        .dropna()
+        .groupby(["month", "service"])
+        .size()
+        .reset_index(name="count")
+    )
+    window = f"{recent[0]}..{recent[-1]} against {previous[0]}..{previous[-1]}"
+    return [
+        Kpi(
+            kpi_id="volume.trend",
+            title="Rising or falling: the last three months against the three before",
+            convention=f"Records opened (UTC months) {window}: the three complete "
+            "months before the as-of month. Change within "
+            f"{TREND_STEADY_PCT:g}% is steady; the top 8 values of each dimension.",
+            value=int(trend.loc[trend["dimension"] == "entity_type", "recent"].sum()),
+            unit="records in the last three months",
+            breakdown=trend,
+        ),
+        Kpi(
+            kpi_id="volume.by_month_service",
+            title="Records opened per month for the six largest services",
+            convention="All records with a service, by the UTC month of opened_at.",
+            value=len(top_services),
+            unit="services",
+            breakdown=by_service,
+        ),
+    ]
+
+
 KPI_GROUPS: Final[tuple[Callable[[RuleContext], list[Kpi]], ...]] = (
     volume_kpis,
+    trend_kpis,
     resolution_kpis,
     quality_kpis,
     backlog_kpis,
     assignment_kpis,
     repeat_kpis,
+    sla_kpis,
 )
 
 
-def compute_kpis(
-    context: RuleContext, *, sla_verdicts: SlaVerdicts | None = None
-) -> list[Kpi]:
-    """Return every KPI of the target, in report order.
-
-    Args:
-        context: The tables, policy and check time.
-        sla_verdicts: The SLA evaluation's per-record verdicts; without them the
-            SLA compliance KPIs are left out.
-    """
+def compute_kpis(context: RuleContext) -> list[Kpi]:
+    """Return every KPI of the target, in report order."""
     result: list[Kpi] = []
     for group in KPI_GROUPS:
         result.extend(group(context))
-    result.extend(sla_kpis(sla_verdicts))
     return result

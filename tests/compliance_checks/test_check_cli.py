@@ -1,0 +1,137 @@
+"""The ``check`` command: reports written, every exit code, baseline and --new-only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from itilmigrate.cli import cli
+from itilmigrate.errors import ExitCode
+from itilmigrate.generator import generate_heat
+
+FILES = ["findings.csv", "junit.xml", "report.html", "report.json", "summary.md"]
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--log-level", "error", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("check")
+    generate_heat(f"sqlite:///{folder / 'heat.db'}", calls=300, seed=5)
+    job = folder / "job.yaml"
+    job.write_text(
+        "name: check-test\n"
+        f"source: {{kind: sql, url: 'sqlite:///{folder / 'heat.db'}'}}\n"
+        "mapping: heat\n"
+        "target: sqlite:///target.db\n"
+        "options: {report_dir: reports}\n",
+        encoding="utf-8",
+    )
+    code, _, stderr = invoke("run", "--no-progress", str(job))
+    assert code == ExitCode.OK, stderr
+    return f"sqlite:///{folder / 'target.db'}"
+
+
+@pytest.mark.slow
+def test_check_with_errors_exits_findings_and_writes_every_format(tmp_path, target):
+    code, out, _ = invoke("check", target, "--out", str(tmp_path))
+
+    assert code == ExitCode.FINDINGS
+    assert sorted(p.name for p in tmp_path.iterdir()) == FILES
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert data["outcome"]["failed"] is True
+    assert data["outcome"]["failing_count"] == sum(
+        data["severity_counts"][level] for level in ("critical", "error")
+    )
+    assert out.startswith(f"check {data['run_id']}: ")
+    assert f"  json   {tmp_path / 'report.json'}" in out
+
+
+@pytest.mark.slow
+def test_check_fail_on_none_exits_ok(tmp_path, target):
+    code, out, _ = invoke(
+        "check", target, "--out", str(tmp_path), "--fail-on", "none", "--format", "md"
+    )
+
+    assert code == ExitCode.OK
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.md"]
+    assert ", 0 failing (fail-on none)" in out
+
+
+@pytest.mark.slow
+def test_check_baseline_new_only_exits_ok_when_nothing_is_new(tmp_path, target):
+    first, second = tmp_path / "first", tmp_path / "second"
+    invoke("check", target, "--out", str(first), "--format", "json")
+
+    code, _, _ = invoke(
+        "check",
+        target,
+        "--out",
+        str(second),
+        "--format",
+        "json,md",
+        "--baseline",
+        str(first / "report.json"),
+        "--fail-on",
+        "info",
+        "--new-only",
+    )
+
+    assert code == ExitCode.OK
+    data = json.loads((second / "report.json").read_text(encoding="utf-8"))
+    assert data["baseline"]["new"] == 0
+    assert data["baseline"]["known"] == len(data["findings"])
+    assert {f["status"] for f in data["findings"]} == {"known"}
+
+
+def test_check_unknown_format_exits_usage(tmp_path):
+    code, out, err = invoke(
+        "check", "sqlite://", "--out", str(tmp_path), "--format", "pdf"
+    )
+
+    assert code == ExitCode.USAGE
+    assert out == ""
+    assert "unknown format(s) ['pdf']" in err
+
+
+def test_check_bad_policy_exits_config(tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("thresholds:\n  stale_dayz: 3\n", encoding="utf-8")
+
+    code, out, err = invoke(
+        "check", "sqlite://", "--policy", str(policy), "--out", str(tmp_path / "out")
+    )
+
+    assert code == ExitCode.CONFIG
+    assert out == ""
+    assert "thresholds.stale_dayz (line 2): unknown key" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_unreadable_target_exits_io(tmp_path):
+    missing = tmp_path / "no" / "such" / "target.db"
+
+    code, out, err = invoke(
+        "check", f"sqlite:///{missing}", "--out", str(tmp_path / "out")
+    )
+
+    assert code == ExitCode.IO
+    assert out == ""
+    assert err.startswith("error: Cannot read target")
+
+
+def test_check_bad_baseline_exits_config(tmp_path):
+    baseline = tmp_path / "old.json"
+    baseline.write_text("{}", encoding="utf-8")
+
+    code, _, err = invoke(
+        "check", "sqlite://", "--baseline", str(baseline), "--out", str(tmp_path)
+    )
+
+    assert code == ExitCode.CONFIG
+    assert "Not a check report" in err
