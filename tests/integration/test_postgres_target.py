@@ -321,7 +321,12 @@ def test_postgres_target_lock_timeout_retried_until_lock_released(
 
     assert stats.updated == {"incident": 1, "lineage": 1}
     assert sleeps == [0.5]
-    assert [record.getMessage() for record in caplog.records] == [
+    # Earlier tests may leave the itilmigrate logger at INFO: look at warnings only.
+    assert [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.WARNING
+    ] == [
         f"batch retry batch_id={RUN_ID}:00001 attempt=1 delay_s=0.5 "
         "reason=LockNotAvailable, SQLSTATE 55P03"
     ]
