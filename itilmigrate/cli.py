@@ -622,7 +622,8 @@ def _print_summary(summary: dict[str, Any], output: str) -> None:
             f"{row['excluded']:,}",
             "yes" if row["balanced"] else "NO",
         )
-    console = Console(file=sys.stdout, width=120)
+    # A terminal gets its own width; a file or pipe gets room for long table names.
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
     console.print(table)
     changes = summary["target_changes"]
     console.print(

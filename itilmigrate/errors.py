@@ -39,7 +39,9 @@ _URL_PASSWORD = re.compile(
     r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)"
 )
 _ODBC_PASSWORD = re.compile(
-    r"(?i)(?P<head>\b(?:pwd|password)\s*=\s*)(?P<pw>\{[^}]*\}|[^;]*)"
+    # A value already masked is left alone, so that masking a message that quotes
+    # a masked connection string does not swallow the rest of the message.
+    r"(?i)(?P<head>\b(?:pwd|password)\s*=\s*)(?P<pw>\{[^}]*\}|(?!\*\*\*)[^;]*)"
 )
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from itilmigrate.errors import ConfigError, DefinitionProblem, MappingDefinitionError
 from itilmigrate.extract.base import CsvSourceSpec, SourceSpec, SqlSourceSpec
+from itilmigrate.yamlio import load_yaml
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 DEFAULT_TARGET = "sqlite:///itilmigrate-target.db"
@@ -26,6 +28,19 @@ class JobOptions(BaseModel):
     timezone: str | None = None
     report_dir: str = "reports"
     export_dir: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                zoneinfo.ZoneInfo(value)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(
+                    f"unknown time zone {value!r}; use an IANA name such as "
+                    "'Europe/London'"
+                ) from exc
+        return value
 
 
 class JobSpec(BaseModel):
@@ -84,7 +99,7 @@ def load_job(path: Path) -> JobSpec:
         MappingDefinitionError: the job definition is invalid (exit 3).
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(
             f"Cannot read the job file ({exc.strerror}).", path=str(path)

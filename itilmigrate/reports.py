@@ -53,7 +53,10 @@ def summary_to_dict(summary: RunSummary) -> dict[str, Any]:
         "started_at": summary.started_at.isoformat(),
         "finished_at": summary.finished_at.isoformat() if summary.finished_at else None,
         "elapsed_seconds": round(elapsed, 3) if elapsed is not None else None,
-        "balanced": summary.balanced,
+        # Only a finished run can balance; a failed one says nothing either way.
+        "balanced": (
+            summary.balanced if summary.status in ("balanced", "unbalanced") else None
+        ),
         "tables": tables,
         "target_changes": _changes(summary),
         "dst_adjusted": dict(sorted(summary.dst_adjusted.items())),
@@ -73,10 +76,15 @@ def _changes(summary: RunSummary) -> dict[str, Any]:
         "updated": entities(load.updated),
         "unchanged": entities(load.unchanged),
         "deleted": entities(load.deleted),
-        "inserted_total": sum(entities(load.inserted).values()),
-        "updated_total": sum(entities(load.updated).values()),
+        # Totals count entities; lineage rows move with them and are listed apart.
+        "inserted_total": _total(entities(load.inserted)),
+        "updated_total": _total(entities(load.updated)),
         "quarantine_written": load.inserted.get(QUARANTINE_TABLE, 0),
     }
+
+
+def _total(counts: dict[str, int]) -> int:
+    return sum(n for table, n in counts.items() if table != "lineage")
 
 
 def reconciliation_findings(summary: RunSummary) -> list[Finding]:

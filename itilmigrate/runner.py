@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from itilmigrate.errors import MigrationError, TargetError, mask_secrets
+from itilmigrate.errors import TargetError, mask_secrets
 from itilmigrate.extract.base import open_source
-from itilmigrate.load.base import DryRunTarget, open_target
+from itilmigrate.load.base import open_target
 from itilmigrate.mappings.loader import load_mapping
 from itilmigrate.pipeline import Pipeline, RunOptions
 from itilmigrate.reports import QuarantineWriter, summary_to_dict, write_reports
@@ -117,6 +117,7 @@ def execute_job(
         dry_run=dry_run,
         started_at=run.started_at,
     )
+    _check_report_dir(report_dir)
     quarantine = QuarantineWriter(report_dir, run.run_id)
     bars = _RichProgress() if progress else None
     target: Target | None = None
@@ -131,7 +132,7 @@ def execute_job(
         )
         source = open_source(job.source, source_name=loaded.definition.name)
         try:
-            target = DryRunTarget() if dry_run else open_target(job.target)
+            target = open_target(job.target, dry_run=dry_run)
             pipeline = Pipeline(
                 loaded=loaded,
                 source=source,
@@ -153,26 +154,47 @@ def execute_job(
             source.close()
             if bars is not None:
                 bars.stop()
-    except MigrationError:
-        summary.status = "failed"
+    except KeyboardInterrupt:
+        summary.status = "interrupted"
         raise
     finally:
+        # Whatever stopped the run, the target must not keep it as 'running'.
+        if summary.status == "running":
+            summary.status = "failed"
         summary.finished_at = run.now()
         quarantine.close()
         write_reports(summary, report_dir)
         if target is not None:
             prepared = pipeline is not None and pipeline.prepared
             _finish_target(target, summary, job, dry_run=dry_run, prepared=prepared)
+        logger.info(
+            "run finished status=%s quarantined=%d reports=%s",
+            summary.status,
+            quarantine.count,
+            report_dir,
+        )
         current_run_id.reset(token)
-    logger.info(
-        "run finished status=%s quarantined=%d reports=%s",
-        summary.status,
-        quarantine.count,
-        report_dir,
-    )
     return JobOutcome(
         summary=summary, summary_dict=summary_to_dict(summary), report_dir=report_dir
     )
+
+
+def _check_report_dir(report_dir: Path) -> None:
+    """Create the run's report folder before any data moves.
+
+    Raises:
+        TargetError: The folder cannot be created or written (exit 4).
+    """
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        probe = report_dir / ".write-test"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise TargetError(
+            f"Cannot write reports to {str(report_dir)!r} ({exc.strerror or exc}).\n"
+            "hint: choose another folder with --report-dir or options.report_dir."
+        ) from exc
 
 
 def _finish_target(
@@ -183,7 +205,7 @@ def _finish_target(
     After a failed run this is best effort: an error here must not hide the error
     that failed the run, so it is logged instead of raised.
     """
-    failed = summary.status == "failed"
+    failed = summary.status in ("failed", "interrupted")
     try:
         if prepared:
             target.finish(summary)

@@ -30,6 +30,7 @@ from pydantic import (
 from itilmigrate.compliance_checks.findings import Severity
 from itilmigrate.entities import Status
 from itilmigrate.errors import DefinitionProblem, MappingDefinitionError
+from itilmigrate.yamlio import load_yaml
 
 BUNDLED_PACKAGE = "itilmigrate.compliance_checks"
 DEFAULT_POLICY = "policies/default.yaml"
@@ -310,7 +311,7 @@ def parse_policy(
     """
     try:
         root = yaml.compose(text)
-        data: Any = yaml.safe_load(text)
+        data: Any = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = DefinitionProblem(

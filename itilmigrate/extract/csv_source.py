@@ -17,6 +17,7 @@ from __future__ import annotations
 import bz2
 import codecs
 import csv
+import fnmatch
 import gzip
 import io
 import itertools
@@ -656,7 +657,10 @@ def _find_files(spec: CsvSourceSpec, root: Path, source_name: str) -> dict[str, 
             source_name=source_name,
         )
     files: dict[str, Path] = {}
-    for path in sorted(root.glob(spec.pattern)):
+    # Windows exports often end in .CSV: the pattern matches case-insensitively.
+    pattern = spec.pattern.lower()
+    matching = (p for p in root.iterdir() if fnmatch.fnmatch(p.name.lower(), pattern))
+    for path in sorted(matching):
         if not path.is_file():
             continue
         name = table_name(path)

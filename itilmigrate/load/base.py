@@ -33,12 +33,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
 import numpy as np
 import pandas as pd
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from itilmigrate.entities import LINEAGE_COLUMNS, TABLE_MODELS, table_columns
 from itilmigrate.errors import ConfigError, MigrationError, TargetError, mask_secrets
@@ -51,8 +52,6 @@ from itilmigrate.load.tables import (
 from itilmigrate.run import EntityBatch, LoadStats, RunContext, RunSummary
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from itilmigrate.records import QuarantinedRecord
 
 logger = logging.getLogger(__name__)
@@ -107,7 +106,7 @@ class Target(Protocol):
         ...
 
 
-TargetFactory: TypeAlias = Callable[[str], Target]
+TargetFactory: TypeAlias = Callable[..., Target]
 
 #: URL backend (``sqlite``, ``postgresql``; ``*`` for any other) → target factory.
 _TARGET_FACTORIES: dict[str, TargetFactory] = {}
@@ -136,9 +135,6 @@ def open_target(url: str, *, dry_run: bool = False) -> Target:
     Raises:
         ConfigError: The URL cannot be parsed or no target serves its backend.
     """
-    if dry_run:
-        return DryRunTarget()
-
     try:
         backend = make_url(url).get_backend_name()
     except ArgumentError as exc:
@@ -150,7 +146,36 @@ def open_target(url: str, *, dry_run: bool = False) -> Target:
     factory = _TARGET_FACTORIES.get(backend) or _TARGET_FACTORIES.get("*")
     if factory is None:
         raise ConfigError(f"No target is registered for database backend {backend!r}.")
+    if dry_run:
+        return _dry_run_target(url, factory)
     return factory(url)
+
+
+def _dry_run_target(url: str, factory: TargetFactory) -> Target:
+    """Rehearse against an existing target; count a first load otherwise.
+
+    A dry run against a target that already holds a migration must say what a
+    real run would insert, update or leave unchanged, so it writes each batch
+    and rolls it back. A target that does not exist yet is never created.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and (
+        not parsed.database or not Path(parsed.database).exists()
+    ):
+        return DryRunTarget()
+    from sqlalchemy import create_engine, inspect  # noqa: PLC0415
+
+    engine = create_engine(parsed, hide_parameters=True)
+    try:
+        with engine.connect() as conn:
+            exists = inspect(conn).has_table("lineage")
+    except SQLAlchemyError:
+        exists = False
+    finally:
+        engine.dispose()
+    if not exists:
+        return DryRunTarget()
+    return factory(url, rehearse=True)
 
 
 def _escape_one(value: str) -> str:

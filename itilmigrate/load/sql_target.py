@@ -475,6 +475,9 @@ class SqlTarget:
         retry_delays: Seconds to wait before each retry of a batch that hit a
             deadlock, lock timeout or busy database; one retry per entry.
         sleep: Injectable for tests.
+        rehearse: Dry-run mode: each batch is written and compared as usual, then
+            rolled back, so the counts say what a real run would change; nothing
+            is created, recorded or exported.
 
     Raises:
         ConfigError: The URL cannot be parsed or names an unknown dialect or driver.
@@ -487,7 +490,9 @@ class SqlTarget:
         *,
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         sleep: Callable[[float], None] = time.sleep,
+        rehearse: bool = False,
     ) -> None:
+        self._rehearse = rehearse
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
@@ -497,7 +502,11 @@ class SqlTarget:
         self.display_url = mask_secrets(parsed.render_as_string(hide_password=True))
         _ensure_sqlite_folder(parsed)
         try:
-            self._engine: Engine = create_engine(parsed, pool_pre_ping=True)
+            # hide_parameters: a failed statement's message must not carry legacy
+            # values (names, descriptions) into logs and tracebacks.
+            self._engine: Engine = create_engine(
+                parsed, pool_pre_ping=True, hide_parameters=True
+            )
         except (NoSuchModuleError, ImportError) as exc:
             raise ConfigError(
                 f"Target URL {self.display_url!r} names a database driver that is not "
@@ -569,6 +578,11 @@ class SqlTarget:
         """
         self._run_id = run.run_id
         self._now = run.now
+        if self._rehearse:
+            logger.info(
+                "target rehearsal run_id=%s target=%s", run.run_id, self.display_url
+            )
+            return
         self.create_tables()
 
         source = run.options.get("source")
@@ -632,7 +646,7 @@ class SqlTarget:
         stats = LoadStats()
         table = "?"
         try:
-            with self._engine.begin() as conn:
+            with self._engine.connect() as conn, conn.begin() as transaction:
                 for part in prepared.frames:
                     table = part.table
                     self._upsert(conn, part, stats)
@@ -640,6 +654,8 @@ class SqlTarget:
                 self._upsert(conn, prepared.lineage, stats)
                 table = "quarantine"
                 self._insert_quarantine(conn, prepared, source_system, stats)
+                if self._rehearse:
+                    transaction.rollback()
         except psycopg.Error as exc:
             # COPY and array queries run on the raw driver cursor; translate their
             # errors the way SQLAlchemy translates its own.
@@ -750,6 +766,8 @@ class SqlTarget:
         Raises:
             TargetError: The run row cannot be updated.
         """
+        if self._rehearse:
+            return
         counts = {
             "sources": [
                 {
@@ -831,7 +849,7 @@ class SqlTarget:
         )
         deleted: dict[str, int] = {}
         try:
-            with self._engine.begin() as conn:
+            with self._engine.connect() as conn, conn.begin() as transaction:
                 rows = conn.execute(held).all()
                 ids = [str(r.entity_id) for r in rows]
                 stale = [i for i in ids if i not in keep_problems]
@@ -861,6 +879,8 @@ class SqlTarget:
                         .where(LINEAGE.c.source_name == source_name)
                         .where(LINEAGE.c.legacy_id.in_(chunk))
                     )
+                if self._rehearse:
+                    transaction.rollback()
         except SQLAlchemyError as exc:
             raise TargetError(
                 f"Cannot prune stale proposed problems ({_error_kind(exc)})."

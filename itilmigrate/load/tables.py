@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.dialects.mysql import LONGTEXT
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from itilmigrate.entities import TABLE_MODELS, table_columns
@@ -125,12 +126,18 @@ def _column_kind(annotation: object) -> tuple[ColumnKind, bool]:
     raise TypeError(f"Unsupported entity field type {base!r}.")
 
 
+# MySQL's TEXT holds 64 KB; legacy memo fields (pasted e-mails) can be larger.
+LONG_TEXT: TypeEngine[str] = (
+    Text().with_variant(LONGTEXT(), "mysql").with_variant(LONGTEXT(), "mariadb")
+)
+
+
 def _string_type(name: str) -> TypeEngine[str]:
     if name in _STRING_LENGTHS:
         return String(_STRING_LENGTHS[name])
     if name.endswith("_id"):
         return String(_ID_LENGTH)
-    return Text()
+    return LONG_TEXT
 
 
 def _sql_type(name: str, kind: ColumnKind) -> TypeEngine[Any]:
@@ -257,7 +264,9 @@ class Quarantine(Base):
     stage: Mapped[str] = mapped_column(String(_ENUM_LENGTH))
     reason: Mapped[str] = mapped_column(String(_ENUM_LENGTH))
     detail: Mapped[str | None] = mapped_column(Text)
-    raw: Mapped[str | None] = mapped_column(Text, doc="JSON object of legacy fields.")
+    raw: Mapped[str | None] = mapped_column(
+        LONG_TEXT, doc="JSON object of legacy fields."
+    )
     quarantined_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from itilmigrate.errors import DefinitionProblem, MappingDefinitionError
 from itilmigrate.mappings.spec import MappingDefinition
+from itilmigrate.yamlio import load_yaml
 
 BUNDLED_PACKAGE = "itilmigrate.mappings.definitions"
 
@@ -129,7 +130,7 @@ def parse_mapping(text: str, *, file: str) -> MappingDefinition:
     """
     try:
         root = yaml.compose(text)
-        data: Any = yaml.safe_load(text)
+        data: Any = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -140,6 +140,20 @@ class ValueMap(BaseModel):
     values: dict[str, str]
     default: str | None = None
 
+    @field_validator("values")
+    @classmethod
+    def _keys_distinct(cls, values: dict[str, str]) -> dict[str, str]:
+        seen: dict[str, str] = {}
+        for key in values:
+            folded = key.strip().casefold()
+            if folded in seen:
+                raise ValueError(
+                    f"keys {seen[folded]!r} and {key!r} are the same code once trimmed "
+                    "and compared case-insensitively; keep one"
+                )
+            seen[folded] = key
+        return values
+
 
 class DateSettings(BaseModel):
     """Date layouts of the source and what to do with impossible local times."""
@@ -194,6 +208,17 @@ class Classification(BaseModel):
     default: EntityType = EntityType.INCIDENT
     default_name: str = Field(default="default", pattern=_SNAKE.pattern)
 
+    @model_validator(mode="after")
+    def _names_distinct(self) -> Self:
+        names = [r.name for r in self.rules] + [self.default_name]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(
+                f"rule names {repeated} are used twice; each record keeps the name "
+                "of the rule that typed it, so names must be unique"
+            )
+        return self
+
 
 class PrioritySettings(BaseModel):
     """How legacy priority becomes ITIL impact and urgency.
@@ -213,6 +238,16 @@ class PrioritySettings(BaseModel):
             3: {1: 3, 2: 4, 3: 5},
         }
     )
+
+    @model_validator(mode="after")
+    def _levels_in_matrix(self) -> Self:
+        for code, (impact, urgency) in (self.levels or {}).items():
+            if urgency not in self.matrix.get(impact, {}):
+                raise ValueError(
+                    f"level {code!r} is impact {impact} x urgency {urgency}, which the "
+                    "matrix does not rate; add it to 'matrix'"
+                )
+        return self
 
 
 class EventAssignments(BaseModel):

@@ -8,7 +8,13 @@ import pandas as pd
 
 from itilmigrate.entities import PersonKind, entity_ids
 from itilmigrate.records import QuarantineReason
-from itilmigrate.transform.engine import LIMIT_RULE, BatchResult, Transformer, _frame
+from itilmigrate.transform.engine import (
+    LIMIT_RULE,
+    PARENT_RULE,
+    BatchResult,
+    Transformer,
+    _frame,
+)
 from itilmigrate.transform.fields import (
     FieldProblems,
     convert_field,
@@ -85,31 +91,45 @@ class _ChildTransformer(Transformer):
 
     def _parent_check(
         self, parents: pd.Series, problems: FieldProblems, excluded: pd.Series
-    ) -> tuple[pd.Series, int]:
-        """Quarantine orphans; under ``--limit`` exclude children of unread parents."""
+    ) -> tuple[pd.Series, dict[str, int]]:
+        """Quarantine orphans; exclude children of excluded or unread parents.
+
+        Returns the new excluded mask and the excluded counts per rule.
+        """
         assert self.mapping.parent is not None  # noqa: S101 - checked by the spec
         loaded = self.state.loaded_records.get(self.mapping.parent, set())
         known = self.state.known_records.get(self.mapping.parent, set())
+        left_out = self.state.excluded_records.get(self.mapping.parent, set())
         has_parent = parents.isin(loaded)
+        # A child follows its parent: a record excluded by a mapping rule takes its
+        # assignments and notes with it, under a rule of their own.
+        with_parent = ~has_parent & parents.isin(left_out) & ~excluded
         limited = pd.Series(False, index=parents.index)
         if self.state.limit_active:
-            limited = ~has_parent & parents.isin(known) & ~excluded & ~problems.bad
+            limited = ~has_parent & parents.isin(known) & ~excluded & ~with_parent
+            limited &= ~problems.bad
+        excluded = excluded | with_parent | limited
         problems.add(
             parents.isna() & ~excluded,
             QuarantineReason.MISSING_REQUIRED,
             f"parent key {self.mapping.parent_key} is blank",
         )
         problems.add(
-            ~has_parent & parents.isin(known) & ~excluded & ~limited,
+            ~has_parent & parents.isin(known) & ~excluded,
             QuarantineReason.INVALID_REFERENCE,
-            f"parent record in {self.mapping.parent!r} was quarantined or excluded",
+            f"parent record in {self.mapping.parent!r} was quarantined",
         )
         problems.add(
-            ~has_parent & ~parents.isin(known) & ~excluded & ~limited,
+            ~has_parent & ~parents.isin(known) & ~excluded,
             QuarantineReason.INVALID_REFERENCE,
             f"no record in {self.mapping.parent!r} has this parent key",
         )
-        return excluded | limited, int(limited.sum())
+        counts = {
+            rule: int(mask.sum())
+            for rule, mask in ((PARENT_RULE, with_parent), (LIMIT_RULE, limited))
+            if mask.any()
+        }
+        return excluded, counts
 
     def _record_ids(self, parents: pd.Series) -> pd.Series:
         source = self.mapping.parent
@@ -133,9 +153,8 @@ class AssignmentTransformer(_ChildTransformer):
         frames: list[tuple[str, pd.DataFrame]] = []
         lineage: list[pd.DataFrame] = []
         values, originals = self._convert(df, problems, dict(self.mapping.fields))
-        excluded, limited = self._parent_check(parents, problems, excluded)
-        if limited:
-            excluded_counts[LIMIT_RULE] = limited
+        excluded, by_rule = self._parent_check(parents, problems, excluded)
+        excluded_counts.update(by_rule)
         bad = problems.bad & ~excluded
         quarantined = self._quarantine(
             df, legacy_ids, bad, problems.reason, problems.detail, batch_id
@@ -203,9 +222,8 @@ class AssignmentTransformer(_ChildTransformer):
         frames: list[tuple[str, pd.DataFrame]] = []
         lineage: list[pd.DataFrame] = []
         steps = self.event_steps(df, parents, problems, frames, lineage)
-        excluded, limited = self._parent_check(parents, problems, excluded)
-        if limited:
-            excluded_counts[LIMIT_RULE] = limited
+        excluded, by_rule = self._parent_check(parents, problems, excluded)
+        excluded_counts.update(by_rule)
         bad_keys = set(parents[problems.bad].dropna())
         bad = (parents.isin(bad_keys) | problems.bad) & ~excluded
         reason = problems.reason.copy()
@@ -319,9 +337,8 @@ class WorkNoteTransformer(_ChildTransformer):
         frames: list[tuple[str, pd.DataFrame]] = []
         lineage: list[pd.DataFrame] = []
         values, originals = self._convert(df, problems, dict(self.mapping.fields))
-        excluded, limited = self._parent_check(parents, problems, excluded)
-        if limited:
-            excluded_counts[LIMIT_RULE] = limited
+        excluded, by_rule = self._parent_check(parents, problems, excluded)
+        excluded_counts.update(by_rule)
         bad = problems.bad & ~excluded
         quarantined = self._quarantine(
             df, legacy_ids, bad, problems.reason, problems.detail, batch_id

@@ -47,6 +47,7 @@ DERIVED_GROUPS = "derived_groups"
 DERIVED_CUSTOMERS = "derived_customers"
 DERIVED_PROBLEMS = "derived_problems"
 LIMIT_RULE = "option_limit"
+PARENT_RULE = "parent_excluded"
 _OPEN_STATES = {Status.NEW.value, Status.IN_PROGRESS.value, Status.ON_HOLD.value}
 
 
@@ -79,6 +80,7 @@ class RunState:
     staff_keys: set[str] = field(default_factory=set)
     group_keys: set[str] = field(default_factory=set)
     loaded_records: dict[str, set[str]] = field(default_factory=dict)
+    excluded_records: dict[str, set[str]] = field(default_factory=dict)
     known_records: dict[str, set[str]] = field(default_factory=dict)
     duplicates: dict[str, set[str]] = field(default_factory=dict)
     record_aggregates: dict[str, pd.DataFrame] = field(default_factory=dict)

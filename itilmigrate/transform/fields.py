@@ -237,17 +237,21 @@ def _timestamp(
         nonexistent=settings.nonexistent,
         ambiguous=settings.ambiguous,
     )
-    problems.add(
-        result.failed,
-        QuarantineReason.UNPARSEABLE,
+    detail = (
         f"field {name!r}: {spec.column!r} fits none of the date layouts "
         f"{settings.formats}"
         + (
             f" with {spec.time_column!r} in {settings.time_formats}"
             if spec.time_column
             else ""
-        ),
+        )
     )
+    if "quarantine" in (settings.nonexistent, settings.ambiguous):
+        detail += (
+            f", or is a local time that does not exist or occurs twice in "
+            f"{mapping.timezone} (dates.nonexistent/ambiguous: quarantine)"
+        )
+    problems.add(result.failed, QuarantineReason.UNPARSEABLE, detail)
     dst.add(name, result.nonexistent_count + result.ambiguous_count)
     values = result.values  # noqa: PD011 - a TimestampResult field
     if spec.required:

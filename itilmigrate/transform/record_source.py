@@ -130,6 +130,10 @@ class RecordTransformer(Transformer):
         self.state.loaded_records.setdefault(self.mapping.name, set()).update(
             loaded_keys
         )
+        left_out = legacy_ids[excluded & legacy_ids.notna()]
+        self.state.excluded_records.setdefault(self.mapping.name, set()).update(
+            left_out
+        )
 
         # An event log reconciles rows: every event of a loaded record is loaded.
         loaded_rows = int(legacy_ids.isin(loaded_keys).sum())

@@ -162,3 +162,47 @@ def test_dump_schema_forbids_unknown_keys():
     assert schema["additionalProperties"] is False
     assert schema["title"] == "MappingDefinition"
     assert "sources" in schema["required"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        pytest.param(
+            (
+                "      status: {column: CallStatus",
+                "      status: {column: X}\n      status: {column: CallStatus",
+            ),
+            "m.yaml: (yaml) (line 13): not valid YAML: found the key 'status' twice; "
+            "keep one",
+            id="repeated-key",
+        ),
+        pytest.param(
+            ("{Open: new, Closed: closed}", "{Open: new, ' open': closed}"),
+            "m.yaml: value_maps.status.values (line 5): keys 'Open' and ' open' are "
+            "the same code once trimmed and compared case-insensitively; keep one",
+            id="value-map-keys-collide",
+        ),
+    ],
+)
+def test_parse_mapping_ambiguous_definitions_are_rejected(change, expected):
+    assert _problems(MINIMAL.replace(*change)) == [expected]
+
+
+def test_parse_mapping_repeated_rule_names_are_rejected():
+    text = MINIMAL + (
+        "classification:\n  rules:\n"
+        "    - {name: req, type: service_request, when: {column: T, in: [R]}}\n"
+        "    - {name: req, type: problem, when: {column: T, in: [P]}}\n"
+    )
+    assert _problems(text) == [
+        "m.yaml: classification (line 14): rule names ['req'] are used twice; each "
+        "record keeps the name of the rule that typed it, so names must be unique"
+    ]
+
+
+def test_parse_mapping_priority_level_outside_matrix_is_rejected():
+    text = MINIMAL + "priority:\n  levels: {'3': [4, 3]}\n"
+    assert _problems(text) == [
+        "m.yaml: priority (line 14): level '3' is impact 4 x urgency 3, which the "
+        "matrix does not rate; add it to 'matrix'"
+    ]
