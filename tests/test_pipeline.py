@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 
@@ -17,9 +17,6 @@ from tests.factories import (
     reason_counts,
     table_counts,
 )
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 pytestmark = pytest.mark.slow
 
@@ -372,3 +369,58 @@ def test_rerun_after_cluster_breaks_up_removes_its_proposed_problem(
     db = tmp_path / "target.db"
     assert query(db, "SELECT COUNT(*) FROM problem WHERE origin = 'proposed'") == [(2,)]
     assert query(db, "SELECT COUNT(*) FROM problem_incident") == [(12,)]
+
+
+def test_dry_run_against_existing_target_rehearses_a_rerun(heat_copy, tmp_path):
+    job = make_job(tmp_path, f"sqlite:///{heat_copy}")
+    execute_job(job, dry_run=False, limit=None)
+    with sqlite3.connect(heat_copy) as connection:
+        connection.execute(
+            "UPDATE CallLog SET ShortDesc = 'Changed summary' WHERE CallID = '00010100'"
+        )
+    rehearsal = execute_job(job, dry_run=True, limit=None)
+
+    changes = rehearsal.summary_dict["target_changes"]
+    assert (changes["inserted_total"], changes["updated_total"]) == (0, 1)
+    assert changes["updated"]["incident"] == 1
+    assert query(
+        tmp_path / "target.db",
+        "SELECT title FROM incident WHERE legacy_id = '00010100'",
+    ) != [("Changed summary",)]
+    assert query(tmp_path / "target.db", "SELECT COUNT(*) FROM migration_run") == [(1,)]
+
+
+def test_children_of_an_excluded_call_are_excluded_with_it(heat_copy, tmp_path):
+    mapping = tmp_path / "heat.yaml"
+    text = (
+        Path(__file__).parents[1] / "itilmigrate/mappings/definitions/heat.yaml"
+    ).read_text()
+    mapping.write_text(
+        text.replace(
+            "    key: [CallID]\n    fields:\n      title:",
+            "    key: [CallID]\n    exclude:\n      - name: complaints\n"
+            "        when: {column: CallType, in: [Complaint]}\n"
+            "    fields:\n      title:",
+        ),
+        encoding="utf-8",
+    )
+    outcome = execute_job(
+        make_job(tmp_path, f"sqlite:///{heat_copy}", mapping=str(mapping)),
+        dry_run=False,
+        limit=None,
+    )
+
+    assert outcome.balanced
+    rules = {
+        t["source_name"]: t["excluded_by_rule"] for t in outcome.summary_dict["tables"]
+    }
+    complaints = query(
+        heat_copy, "SELECT COUNT(*) FROM CallLog WHERE CallType = 'Complaint'"
+    )
+    assert rules["calls"] == {"complaints": complaints[0][0]}
+    child_rows = query(
+        heat_copy,
+        "SELECT COUNT(*) FROM Asgnmnt WHERE TRIM(CallID) IN "
+        "(SELECT TRIM(CallID) FROM CallLog WHERE CallType = 'Complaint')",
+    )
+    assert rules["assignments"] == {"parent_excluded": child_rows[0][0]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from typing import TYPE_CHECKING
 
@@ -264,4 +265,52 @@ def test_run_classification_rule_on_missing_column_exits_config(tmp_path, legacy
     assert (
         "sources[2] (calls) column 'CallTyp': no column 'CallTyp' in table 'CallLog'"
         in err
+    )
+
+
+def test_run_unwritable_report_folder_exits_io_before_data_moves(tmp_path, legacy_db):
+    job = write_job(tmp_path, legacy_db)
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    job.write_text(
+        job.read_text().replace("report_dir: reports", "report_dir: file/reports"),
+        encoding="utf-8",
+    )
+    code, _, err = invoke("run", "--no-progress", str(job))
+
+    assert code == ExitCode.IO
+    assert err.startswith(f"error: Cannot write reports to '{tmp_path}/file/reports/")
+    assert not (tmp_path / "target.db").exists()
+
+
+def test_main_interrupted_run_is_recorded_as_interrupted(
+    monkeypatch, tmp_path, legacy_db
+):
+    def interrupt(_self: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("itilmigrate.pipeline.Pipeline._propose_problems", interrupt)
+    code = run_main(
+        monkeypatch, "run", "--no-progress", str(write_job(tmp_path, legacy_db))
+    )
+
+    assert code == ExitCode.INTERRUPTED
+    with sqlite3.connect(tmp_path / "target.db") as connection:
+        rows = connection.execute("SELECT status FROM migration_run").fetchall()
+    assert rows == [("interrupted",)]
+    (summary,) = (tmp_path / "reports").glob("*/summary.json")
+    assert json.loads(summary.read_text())["status"] == "interrupted"
+    assert json.loads(summary.read_text())["balanced"] is None
+
+
+def test_run_job_timezone_option_error_names_the_job_file(tmp_path, legacy_db):
+    job = write_job(tmp_path, legacy_db)
+    job.write_text(
+        job.read_text().replace("options: {", "options: {timezone: Mars/Olympus, "),
+        encoding="utf-8",
+    )
+    code, _, err = invoke("run", str(job))
+
+    assert code == ExitCode.CONFIG
+    assert (
+        f"{job}: options.timezone: Value error, unknown time zone 'Mars/Olympus'" in err
     )

@@ -744,3 +744,11 @@ def test_real_bpic2014_activity_export_keeps_embedded_boms() -> None:
     assert len(ids) == 466_660
     assert ids["Incident ID"].str.startswith("\ufeff").sum() == 23
     assert ids["Incident ID"].str.lstrip("\ufeff").nunique() == 46_606
+
+
+def test_csv_source_upper_case_extension_is_a_table(tmp_path: Path) -> None:
+    _write(tmp_path / "CALLS.CSV", "id\n1\n")
+
+    source = _open(tmp_path)
+
+    assert source.list_tables() == ["CALLS"]
