@@ -28,4 +28,5 @@ examples: install
 	set -e; for job in examples/*.job.yaml; do $(BIN)/itilmigrate run --no-progress $$job; done
 
 clean:
-	rm -rf $(VENV) itilmigrate-demo .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) itilmigrate-demo examples-output .pytest_cache .mypy_cache .ruff_cache \
+		.hypothesis .coverage

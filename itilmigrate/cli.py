@@ -267,7 +267,7 @@ def demo(directory: Path, calls: int, seed: int, output: str) -> None:
             f"  ITIL target database  {target}\n"
             f"  exports (CSV, JSONL)  {directory / 'export'}\n"
             f"  reports               {outcome.report_dir}\n"
-            f"\nRerun the migration with:  itilmigrate run {job_file}"
+            f"\nRerun the migration with:  {_executable()} run {job_file}"
         )
     if not outcome.balanced:
         click.get_current_context().exit(ExitCode.FINDINGS)
@@ -585,6 +585,13 @@ def mapping_validate(
     )
     if report.exit_code is not ExitCode.OK:
         raise SystemExit(report.exit_code)
+
+
+def _executable() -> str:
+    """Return how the user can call itilmigrate again (the venv is not on PATH)."""
+    import shutil  # noqa: PLC0415
+
+    return "itilmigrate" if shutil.which("itilmigrate") else sys.argv[0]
 
 
 def _print_summary(summary: dict[str, Any], output: str) -> None:
