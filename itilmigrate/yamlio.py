@@ -36,3 +36,35 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def load_yaml(text: str) -> Any:  # noqa: ANN401 - YAML holds any structure
     """Parse YAML safely; a repeated key is a ``yaml.YAMLError``."""
     return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """Return the 1-based line of the deepest YAML key or item on the path ``loc``.
+
+    ``root`` is the composed document (``yaml.compose``); ``loc`` a pydantic error
+    location. Definition errors use it to name the line of the offending key.
+    """
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line + 1, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def dotted(loc: tuple[int | str, ...]) -> str:
+    """Return a location as a YAML path: ``sources[2].fields.status``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else part
+    return text or "(top level)"

@@ -30,7 +30,7 @@ from pydantic import (
 from itilmigrate.compliance_checks.findings import Severity
 from itilmigrate.entities import Status
 from itilmigrate.errors import DefinitionProblem, MappingDefinitionError
-from itilmigrate.yamlio import load_yaml
+from itilmigrate.yamlio import dotted, line_of, load_yaml
 
 BUNDLED_PACKAGE = "itilmigrate.compliance_checks"
 DEFAULT_POLICY = "policies/default.yaml"
@@ -261,36 +261,6 @@ class Policy(BaseModel):
         return found
 
 
-def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
-    """Return the 1-based line of the deepest YAML key or item on the path ``loc``."""
-    node = root
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if k.value == str(part)), None)
-            if pair is None:
-                break
-            line = pair[0].start_mark.line + 1
-            node = pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += (
-            f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-        )
-    return text or "(top level)"
-
-
 def _fail(problems: list[DefinitionProblem], file: str) -> MappingDefinitionError:
     return MappingDefinitionError(problems, path=file, what="Policy")
 
@@ -341,8 +311,8 @@ def parse_policy(
             problems.append(
                 DefinitionProblem(
                     file=file,
-                    location=_dotted(loc),
-                    line=_line_of(root, loc),
+                    location=dotted(loc),
+                    line=line_of(root, loc),
                     message=message,
                 )
             )
@@ -352,8 +322,8 @@ def parse_policy(
         unknown = [
             DefinitionProblem(
                 file=file,
-                location=_dotted(loc),
-                line=_line_of(root, loc),
+                location=dotted(loc),
+                line=line_of(root, loc),
                 message=f"no rule with id {rule_id!r}",
             )
             for loc, rule_id in policy.rule_references()

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from itilmigrate.errors import DefinitionProblem, MappingDefinitionError
 from itilmigrate.mappings.spec import MappingDefinition
-from itilmigrate.yamlio import load_yaml
+from itilmigrate.yamlio import dotted, line_of, load_yaml
 
 BUNDLED_PACKAGE = "itilmigrate.mappings.definitions"
 
@@ -58,27 +58,6 @@ def _locate(name_or_path: str, base_dir: Path | None) -> tuple[str, bytes]:
         raise MappingDefinitionError([problem], path=str(path)) from exc
 
 
-def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
-    """Return the 1-based line of the deepest YAML key or item on the path ``loc``."""
-    node = root
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if k.value == part), None)
-            if pair is None:
-                break
-            line = pair[0].start_mark.line + 1
-            node = pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
 def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     """Return the definition model found at ``loc`` (None past a free-form dict)."""
     model: type[BaseModel] = MappingDefinition
@@ -111,15 +90,6 @@ def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
     if model is None:
         return []
     return sorted(f.alias or name for name, f in model.model_fields.items())
-
-
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += (
-            f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
-        )
-    return text or "(top level)"
 
 
 def parse_mapping(text: str, *, file: str) -> MappingDefinition:
@@ -162,8 +132,8 @@ def parse_mapping(text: str, *, file: str) -> MappingDefinition:
             problems.append(
                 DefinitionProblem(
                     file=file,
-                    location=_dotted(loc),
-                    line=_line_of(root, loc),
+                    location=dotted(loc),
+                    line=line_of(root, loc),
                     message=message,
                 )
             )
@@ -175,7 +145,7 @@ def parse_mapping(text: str, *, file: str) -> MappingDefinition:
             DefinitionProblem(
                 file=file,
                 location=location,
-                line=_line_of(root, _split(location)),
+                line=line_of(root, _split(location)),
                 message=message,
             )
             for location, message in cross

@@ -32,6 +32,7 @@ from itilmigrate.errors import ExitCode, MappingDefinitionError
 from itilmigrate.mappings.loader import LoadedMapping, parse_mapping
 from itilmigrate.mappings.spec import EntityKind, field_kind
 from itilmigrate.transform.converters import blank_to_none
+from itilmigrate.yamlio import dotted, line_of
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -139,33 +140,6 @@ def _finding(
 # -- YAML locations -------------------------------------------------------------
 
 
-def _line(root: yaml.Node | None, loc: _Loc) -> int | None:
-    """Return the 1-based line of the deepest YAML node found along ``loc``."""
-    node = root
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            pair = next(((k, v) for k, v in node.value if k.value == part), None)
-            if pair is None:
-                break
-            line, node = pair[0].start_mark.line + 1, pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
-def _dotted(loc: _Loc) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else part
-    return text
-
-
 # -- structure ------------------------------------------------------------------
 
 
@@ -194,12 +168,12 @@ def check_structure(
         check.findings.append(
             _finding(
                 STRUCTURE,
-                f"{file}: {_dotted(loc)} (line {line}): still {REVIEW_MARK!r}; "
+                f"{file}: {dotted(loc)} (line {line}): still {REVIEW_MARK!r}; "
                 "replace it with the value this legacy system needs (a target value, "
                 "a column name), then delete the '# REVIEW' comment.",
                 run_id,
                 severity=Severity.CRITICAL,
-                location=_dotted(loc),
+                location=dotted(loc),
                 line=line,
             )
         )
@@ -288,14 +262,14 @@ def check_references(
     tables = source.list_tables()
 
     def add(loc: _Loc, message: str, **details: str) -> None:
-        line = _line(root, loc)
+        line = line_of(root, loc)
         check.findings.append(
             _finding(
                 REFERENCES,
-                f"{file}: {_dotted(loc)} (line {line}): {message}",
+                f"{file}: {dotted(loc)} (line {line}): {message}",
                 run_id,
                 severity=Severity.CRITICAL,
-                location=_dotted(loc),
+                location=dotted(loc),
                 line=line,
                 **details,
             )
@@ -418,7 +392,7 @@ def check_coverage(
             if uncovered.empty:
                 continue
             loc = tuple(where.split("."))
-            line = _line(root, loc)
+            line = line_of(root, loc)
             listed = ", ".join(f"{v!r} ({n})" for v, n in uncovered.head(20).items())
             check.findings.append(
                 _finding(
@@ -507,7 +481,7 @@ def _date_hint(
             return ""
         values = pd.Series([r.get(column) for r in records], dtype=object)
         found = detect(values)
-        line = _line(root, ("dates", "formats"))
+        line = line_of(root, ("dates", "formats"))
         if found.layouts:
             return (
                 f" Column {column!r} holds dates laid out as {found.layouts}; "

@@ -233,6 +233,47 @@ class Transformer:
             columns=list(LINEAGE_COLUMNS),
         )
 
+    def _derive_new(
+        self,
+        keys: pd.Series,
+        names: pd.Series,
+        ids: pd.Series,
+        known: set[str],
+        *,
+        table: str,
+        source_name: str,
+        named: tuple[str, ...],
+        extra: dict[str, object],
+        out: tuple[list[tuple[str, pd.DataFrame]], list[pd.DataFrame]],
+    ) -> None:
+        """Create the derived entities (staff, groups, callers) not yet met this run.
+
+        They have no source table of their own: each is created the first time a
+        reference names it, and ``known`` remembers it for the rest of the run.
+        """
+        new = keys.notna() & ~keys.isin(known)
+        if not new.any():
+            return
+        first = pd.DataFrame(
+            {"key": keys[new], "name": names[new], "id": ids[new]}
+        ).drop_duplicates("key")
+        known.update(first["key"])
+        system = self.state.source_system
+        data: dict[str, object] = {
+            "entity_id": first["id"],
+            "source_system": system,
+            "source_name": source_name,
+            "legacy_id": first["key"],
+            "run_id": self.state.run_id,
+            **extra,
+            **dict.fromkeys(named, first["name"]),
+        }
+        frames, lineage = out
+        frames.append((table, _frame(table, data, first.index)))
+        lineage.append(
+            _derived_lineage(system, source_name, first["key"], table, first["id"])
+        )
+
     def _staff(
         self,
         names: pd.Series,
@@ -242,40 +283,17 @@ class Transformer:
         """Return staff person ids for ``names``, creating the staff not seen yet."""
         keys = names.str.casefold()
         ids = entity_ids(self.state.source_system, "staff", keys)
-        new = keys.notna() & ~keys.isin(self.state.staff_keys)
-        if new.any():
-            first = pd.DataFrame(
-                {"key": keys[new], "name": names[new], "id": ids[new]}
-            ).drop_duplicates("key")
-            self.state.staff_keys.update(first["key"])
-            frames.append(
-                (
-                    "person",
-                    _frame(
-                        "person",
-                        {
-                            "entity_id": first["id"],
-                            "source_system": self.state.source_system,
-                            "source_name": DERIVED_STAFF,
-                            "legacy_id": first["key"],
-                            "kind": PersonKind.STAFF.value,
-                            "login": first["name"],
-                            "display_name": first["name"],
-                            "run_id": self.state.run_id,
-                        },
-                        first.index,
-                    ),
-                )
-            )
-            lineage.append(
-                _derived_lineage(
-                    self.state.source_system,
-                    DERIVED_STAFF,
-                    first["key"],
-                    "person",
-                    first["id"],
-                )
-            )
+        self._derive_new(
+            keys,
+            names,
+            ids,
+            self.state.staff_keys,
+            table="person",
+            source_name=DERIVED_STAFF,
+            named=("login", "display_name"),
+            extra={"kind": PersonKind.STAFF.value},
+            out=(frames, lineage),
+        )
         return ids
 
     def _groups(
@@ -287,38 +305,17 @@ class Transformer:
         """Return assignment group ids for ``names``, creating new groups."""
         keys = names.str.casefold()
         ids = entity_ids(self.state.source_system, "group", keys)
-        new = keys.notna() & ~keys.isin(self.state.group_keys)
-        if new.any():
-            first = pd.DataFrame(
-                {"key": keys[new], "name": names[new], "id": ids[new]}
-            ).drop_duplicates("key")
-            self.state.group_keys.update(first["key"])
-            frames.append(
-                (
-                    "assignment_group",
-                    _frame(
-                        "assignment_group",
-                        {
-                            "entity_id": first["id"],
-                            "source_system": self.state.source_system,
-                            "source_name": DERIVED_GROUPS,
-                            "legacy_id": first["key"],
-                            "name": first["name"],
-                            "run_id": self.state.run_id,
-                        },
-                        first.index,
-                    ),
-                )
-            )
-            lineage.append(
-                _derived_lineage(
-                    self.state.source_system,
-                    DERIVED_GROUPS,
-                    first["key"],
-                    "assignment_group",
-                    first["id"],
-                )
-            )
+        self._derive_new(
+            keys,
+            names,
+            ids,
+            self.state.group_keys,
+            table="assignment_group",
+            source_name=DERIVED_GROUPS,
+            named=("name",),
+            extra={},
+            out=(frames, lineage),
+        )
         return ids
 
     def _refs(
@@ -345,38 +342,19 @@ class Transformer:
         frames: list[tuple[str, pd.DataFrame]],
         lineage: list[pd.DataFrame],
     ) -> pd.Series:
-        system = self.state.source_system
-        ids = entity_ids(system, "person", keys)
+        ids = entity_ids(self.state.source_system, "person", keys)
         if self.state.derives_customers:
-            new = keys.notna() & ~keys.isin(self.state.customer_keys)
-            if new.any():
-                first = pd.DataFrame(
-                    {"key": keys[new], "id": ids[new]}
-                ).drop_duplicates("key")
-                self.state.customer_keys.update(first["key"])
-                frames.append(
-                    (
-                        "person",
-                        _frame(
-                            "person",
-                            {
-                                "entity_id": first["id"],
-                                "source_system": system,
-                                "source_name": DERIVED_CUSTOMERS,
-                                "legacy_id": first["key"],
-                                "kind": PersonKind.CUSTOMER.value,
-                                "display_name": first["key"],
-                                "run_id": self.state.run_id,
-                            },
-                            first.index,
-                        ),
-                    )
-                )
-                lineage.append(
-                    _derived_lineage(
-                        system, DERIVED_CUSTOMERS, first["key"], "person", first["id"]
-                    )
-                )
+            self._derive_new(
+                keys,
+                keys,
+                ids,
+                self.state.customer_keys,
+                table="person",
+                source_name=DERIVED_CUSTOMERS,
+                named=("display_name",),
+                extra={"kind": PersonKind.CUSTOMER.value},
+                out=(frames, lineage),
+            )
             return ids
         resolved = keys.isin(self.state.customer_keys)
         self.state.unresolved_callers += int((keys.notna() & ~resolved).sum())
