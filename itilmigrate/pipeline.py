@@ -16,6 +16,7 @@ from itilmigrate.errors import (
     mask_secrets,
 )
 from itilmigrate.extract.base import Source, resolve_column
+from itilmigrate.load.base import DryRunTarget
 from itilmigrate.load.reconcile import reconcile
 from itilmigrate.mappings.spec import EntityKind
 from itilmigrate.run import (
@@ -45,7 +46,6 @@ from itilmigrate.transform.staging import grouped_batches
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from pathlib import Path
 
     from itilmigrate.load.base import Target
     from itilmigrate.mappings.loader import LoadedMapping
@@ -492,49 +492,21 @@ class SampleOutcome:
     quarantined: list[QuarantinedRecord]
 
 
-class _CollectingTarget:
-    """A dry-run target that keeps every frame it is given, for inspection."""
+class _CollectingTarget(DryRunTarget):
+    """A dry-run target that also keeps every frame it is given, for inspection."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.parts: dict[str, list[pd.DataFrame]] = {}
         self.quarantined: list[QuarantinedRecord] = []
 
-    def prepare(self, run: RunContext, summary: RunSummary) -> None:
-        """Nothing to create."""
-
     def load_batch(self, batch: EntityBatch, *, source_system: str) -> LoadStats:
-        """Keep the batch's frames; count them as inserted."""
-        stats = LoadStats()
+        """Check and count the batch as a dry run does; keep its frames."""
+        stats = super().load_batch(batch, source_system=source_system)
         for table, frame in batch.frames.items():
             self.parts.setdefault(table, []).append(frame)
-            stats.inserted[table] = len(frame)
         self.quarantined.extend(batch.quarantined)
         return stats
-
-    def finish(self, summary: RunSummary) -> None:
-        """Nothing to record."""
-
-    def lineage_count(self, source_system: str, source_name: str) -> int:
-        """No lineage is stored: reconciliation runs without a target."""
-        return 0
-
-    def prune_proposed_problems(
-        self,
-        source_system: str,
-        source_name: str,
-        *,
-        keep_problems: set[str],
-        keep_links: set[tuple[str, str]],
-    ) -> dict[str, int]:
-        """Nothing stored, nothing to prune."""
-        return {}
-
-    def export(self, out_dir: Path, *, source_system: str | None = None) -> list[Path]:
-        """Write nothing."""
-        return []
-
-    def close(self) -> None:
-        """Nothing to release."""
 
 
 def sample_entities(
