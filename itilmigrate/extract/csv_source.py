@@ -59,6 +59,7 @@ _SAMPLE_BYTES = 1 << 20
 _SCAN_BYTES = 1 << 22
 _CONTEXT_BYTES = 1 << 12  # ASCII text before the first accent helps the guess
 _FIELD_LIMIT = 1 << 30
+_CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -257,27 +258,43 @@ def _line_widths(block: bytes, delimiter: int) -> NDArray[np.int64] | None:
     return np.where(lengths > 0, delimiters + 1, 0)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _BadByte:
+    """Where a file first breaks its encoding: 1-based line and 0-based byte offset."""
+
+    line: int
+    offset: int
+
+
 @dataclass(slots=True)
 class _ByteScan:
     """What one pass over the raw bytes found.
 
     ``shape`` is ``None`` when the file needs the csv module (quotes, a lone
-    carriage return, a blank first line); ``sample`` is the first MiB from the
-    first non-ASCII byte on, ``None`` when none was seen.
+    carriage return, a blank first line). ``encoding`` is the one given, or the
+    guess from the first MiB after the first non-ASCII byte (``None`` when none
+    was seen); ``undecodable`` is the first byte that encoding rejects, checked
+    over the whole file when ``shape`` is set.
     """
 
     shape: _Shape | None = None
-    sample: bytes | None = None
+    encoding: str | None = None
+    undecodable: _BadByte | None = None
 
 
-def _scan_bytes(path: Path, *, delimiter: str, header: bool) -> _ByteScan:
-    """Profile a quote-free file on raw bytes, noting an encoding sample on the way.
+def _scan_bytes(
+    path: Path, *, delimiter: str, header: bool, encoding: str | None
+) -> _ByteScan:
+    """Profile a quote-free file on raw bytes, guessing and checking its encoding.
 
-    One decompression pass serves both purposes: for large gzipped exports it is
-    the most expensive part of profiling.
+    One decompression pass serves all three purposes: for large gzipped exports
+    it is the most expensive part of profiling. Blocks end at a line feed, which
+    in a byte-safe encoding is never part of a multi-byte character, so each
+    block decodes on its own.
     """
-    scan = _ByteScan()
+    scan = _ByteScan(encoding=encoding)
     rows, narrowest, widest = 0, sys.maxsize, 0
+    offset, lines = 0, 0
     header_pending, carry = header, b""
     with _open_binary(path) as stream:
         while True:
@@ -292,12 +309,10 @@ def _scan_bytes(path: Path, *, delimiter: str, header: bool) -> _ByteScan:
                 buffer += b"" if buffer.endswith(b"\n") else b"\n"
                 cut = len(buffer)
             block, carry = buffer[:cut], buffer[cut:]
-            if scan.sample is None and not block.isascii():
-                first = int(
-                    np.argmax(np.frombuffer(block, dtype=np.uint8) > _ASCII_MAX)
-                )
-                start = max(0, first - _CONTEXT_BYTES)
-                scan.sample = block[start : first + _SAMPLE_BYTES]
+            if scan.undecodable is None and not block.isascii():
+                scan.undecodable = _check_block(scan, block, offset, lines)
+            offset += len(block)
+            lines += block.count(b"\n")
             if not block:
                 continue
             if b'"' in block:
@@ -320,6 +335,37 @@ def _scan_bytes(path: Path, *, delimiter: str, header: bool) -> _ByteScan:
         rows=rows, narrowest=min(narrowest, widest), widest=widest, header_first=True
     )
     return scan
+
+
+def _check_block(
+    scan: _ByteScan, block: bytes, offset: int, lines: int
+) -> _BadByte | None:
+    """Guess the encoding at the first non-ASCII block; return a byte it rejects."""
+    if scan.encoding is None:
+        first = int(np.argmax(np.frombuffer(block, dtype=np.uint8) > _ASCII_MAX))
+        start = max(0, first - _CONTEXT_BYTES)
+        scan.encoding = guess_encoding(block[start : first + _SAMPLE_BYTES])
+    # utf-8-sig would count error offsets from after the byte-order mark.
+    codec = codecs.lookup(scan.encoding).name
+    try:
+        block.decode("utf-8" if codec == "utf-8-sig" else codec)
+    except UnicodeDecodeError as exc:
+        line = lines + block.count(b"\n", 0, exc.start) + 1
+        return _BadByte(line=line, offset=offset + exc.start)
+    return None
+
+
+def _fallback_encoding(path: Path) -> str:
+    """Return cp1252, or latin-1 when the file holds a byte cp1252 leaves undefined.
+
+    Both decode every file they accept byte for byte; UTF-8 text read this way
+    arrives as mojibake that text cleaning repairs (``Ã¼`` → ``ü``).
+    """
+    with _open_binary(path) as stream:
+        while chunk := stream.read(_SCAN_BYTES):
+            if any(byte in chunk for byte in _CP1252_UNDEFINED):
+                return "latin-1"
+    return "cp1252"
 
 
 def _records(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
@@ -478,7 +524,7 @@ class CsvSource:
         started = time.perf_counter()
         try:
             profile = self._build_profile(
-                path, self._per_table.get(table, self._options)
+                table, path, self._per_table.get(table, self._options)
             )
         except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:
             raise self._read_error(table, path, exc) from exc
@@ -494,28 +540,45 @@ class CsvSource:
         self._profiles[table] = profile
         return profile
 
-    def _build_profile(self, path: Path, options: FileOptions) -> _Profile:
-        encoding: str | None = options.encoding
-        if encoding == "auto":
-            encoding = bom_encoding(path)
+    def _build_profile(self, table: str, path: Path, options: FileOptions) -> _Profile:
+        announced = bom_encoding(path) if options.encoding == "auto" else None
+        encoding = announced if options.encoding == "auto" else options.encoding
         scan = _ByteScan()
         if encoding is None or byte_safe(encoding, options.delimiter):
-            scan = _scan_bytes(path, delimiter=options.delimiter, header=options.header)
-        if encoding is None:
-            if scan.sample is not None:
-                encoding = guess_encoding(scan.sample)
-            elif scan.shape is not None:
-                encoding = "utf-8"  # every byte of the file is ASCII
-            else:
-                encoding = detect_encoding(path)
-        shape = scan.shape if byte_safe(encoding, options.delimiter) else None
-        if shape is None:
-            shape = _scan_records(
+            scan = _scan_bytes(
                 path,
-                encoding=encoding,
                 delimiter=options.delimiter,
                 header=options.header,
+                encoding=encoding,
             )
+            encoding = scan.encoding
+        if encoding is None:
+            # Every byte scanned was ASCII; a quoted file may hold others later.
+            encoding = "utf-8" if scan.shape is not None else detect_encoding(path)
+        guessed = options.encoding == "auto" and announced is None
+        if scan.undecodable is not None:
+            encoding = self._undecodable(
+                table, path, encoding, scan.undecodable, guessed=guessed
+            )
+        shape = scan.shape if byte_safe(encoding, options.delimiter) else None
+        if shape is None:
+            try:
+                shape = _scan_records(
+                    path,
+                    encoding=encoding,
+                    delimiter=options.delimiter,
+                    header=options.header,
+                )
+            except UnicodeDecodeError:
+                if not guessed:
+                    raise
+                encoding = self._undecodable(table, path, encoding, None, guessed=True)
+                shape = _scan_records(
+                    path,
+                    encoding=encoding,
+                    delimiter=options.delimiter,
+                    header=options.header,
+                )
         raw_header: list[str] = []
         if options.header:
             raw_header = next(_records(path, encoding, options.delimiter), [])
@@ -535,6 +598,43 @@ class CsvSource:
             rows=shape.rows,
             uniform_width=max(shape.widest, 1) if uniform else None,
         )
+
+    def _undecodable(
+        self,
+        table: str,
+        path: Path,
+        encoding: str,
+        where: _BadByte | None,
+        *,
+        guessed: bool,
+    ) -> str:
+        """Fall back from a guessed encoding the file breaks; a given one is an error.
+
+        Raises:
+            SourceError: ``encoding`` was declared or announced by a byte-order mark.
+        """
+        place = (
+            f" at line {where.line} (byte offset {where.offset})"
+            if where is not None
+            else ""
+        )
+        if not guessed:
+            raise SourceError(
+                f"Cannot decode {str(path)!r} as {encoding}{place}.\nhint: set "
+                "`encoding` on the source to the file's code page (cp1252, latin-1), "
+                "or to `auto` for files that mix UTF-8 with a code page.",
+                source_name=self.source_name,
+                table=table,
+            )
+        fallback = _fallback_encoding(path)
+        logger.warning(
+            "csv file is not %s throughout table=%s%s; reading it as %s",
+            encoding,
+            table,
+            place,
+            fallback,
+        )
+        return fallback
 
     # -- reading -----------------------------------------------------------
 

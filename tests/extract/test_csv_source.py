@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import logging
 import lzma
@@ -183,11 +184,106 @@ def test_csv_source_explicit_encoding_mismatch_raises_source_error(
     source = _open(tmp_path, encoding="utf-8")
 
     with pytest.raises(SourceError) as caught:
-        _read_all(source, "calls")
+        source.count("calls")  # before any record is read
 
     assert caught.value.exit_code is ExitCode.IO
-    assert "Cannot decode" in str(caught.value)
+    assert (
+        f"Cannot decode {str(tmp_path / 'calls.csv')!r} as utf-8 at line 2 "
+        "(byte offset 11)." in str(caught.value)
+    )
     assert "hint: set `encoding` on the source" in str(caught.value)
+
+
+def test_csv_source_utf8_with_late_cp1252_byte_falls_back_to_cp1252(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # More than one 4 MiB scan block of valid UTF-8, then one cp1252 line.
+    utf8 = "".join(f"{i},Müller ruft an\n" for i in range(250_000)).encode()
+    late = "250000,Café\n".encode("cp1252")
+    (tmp_path / "mixed.csv").write_bytes(b"id,desc\n" + utf8 + late)
+    caplog.set_level(logging.WARNING, logger=csv_source.__name__)
+
+    source = _open(tmp_path)
+    records = _read_all(source, "mixed", batch_size=100_000)
+
+    assert source.encoding("mixed") == "cp1252"
+    assert len(records) == 250_001
+    assert records[0] == {"id": "0", "desc": "MÃ¼ller ruft an"}
+    assert records[-1] == {"id": "250000", "desc": "Café"}
+    offset = len(b"id,desc\n" + utf8) + len(b"250000,Caf")
+    assert [r.getMessage() for r in caplog.records] == [
+        "csv file is not utf-8 throughout table=mixed at line 250002 "
+        f"(byte offset {offset}); reading it as cp1252"
+    ]
+
+
+def test_csv_source_fallback_is_latin1_when_cp1252_leaves_a_byte_undefined(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "odd.csv").write_bytes(b"id,desc\n1,Gr\xc3\xbc\xc3\x9fe\n2,x\x81\n")
+
+    source = _open(tmp_path)
+
+    assert source.encoding("odd") == "latin-1"
+    assert _read_all(source, "odd") == [
+        {"id": "1", "desc": "GrÃ¼Ã\x9fe"},
+        {"id": "2", "desc": "x\x81"},
+    ]
+
+
+# Quoted UTF-8 records beyond the first 4 MiB scan block, then a cp1252 byte:
+# found by the csv module pass, not by the byte scan.
+_QUOTED = "".join(f'{i},"Zoë, line\n{i}"\n' for i in range(250_000)).encode()
+_QUOTED_LATE = b"id,desc\n" + _QUOTED + b'250000,"Ren\xe9"\n'
+
+
+def test_csv_source_quoted_file_with_late_bad_byte_falls_back(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "q.csv").write_bytes(_QUOTED_LATE)
+
+    source = _open(tmp_path)
+    records = _read_all(source, "q", batch_size=100_000)
+
+    assert source.encoding("q") == "cp1252"
+    assert len(records) == 250_001
+    assert records[0] == {"id": "0", "desc": "ZoÃ«, line\n0"}
+    assert records[-1] == {"id": "250000", "desc": "René"}
+
+
+@pytest.mark.parametrize(
+    ("data", "options", "expected"),
+    [
+        pytest.param(
+            codecs.BOM_UTF8 + b"id,desc\n1,ok\n2,Ren\xe9\n",
+            {},
+            "as utf-8-sig at line 3 (byte offset 21).\nhint: set `encoding`",
+            id="bom-announces-utf8",
+        ),
+        pytest.param(
+            b'id,desc\n1,"a, b"\n2,Ren\xe9\n',
+            {"encoding": "utf-8"},
+            "as utf-8 at line 3 (byte offset 22).\nhint: set `encoding`",
+            id="declared-quoted",
+        ),
+        pytest.param(
+            _QUOTED_LATE,
+            {"encoding": "utf-8"},
+            "as utf-8.\nhint: set `encoding`",
+            id="declared-quoted-late",
+        ),
+    ],
+)
+def test_csv_source_given_encoding_the_file_breaks_fails_before_reading(
+    tmp_path: Path, data: bytes, options: dict[str, object], expected: str
+) -> None:
+    (tmp_path / "x.csv").write_bytes(data)
+
+    with pytest.raises(SourceError) as caught:
+        _open(tmp_path, **options).columns("x")
+
+    assert caught.value.exit_code is ExitCode.IO
+    assert f"Cannot decode {str(tmp_path / 'x.csv')!r} {expected}" in str(caught.value)
 
 
 @pytest.mark.parametrize(
