@@ -66,6 +66,7 @@ from itilmigrate.load.base import (
     register_target,
 )
 from itilmigrate.load.export import export_tables
+from itilmigrate.load.run_lock import TargetLock
 from itilmigrate.load.tables import (
     CONTENT_HASH,
     ENTITY_TABLES,
@@ -514,6 +515,7 @@ class SqlTarget:
             ) from exc
 
         self._writer = _writer_for(self._engine.dialect)
+        self._lock = TargetLock(self._engine, self.display_url, connect=self._connect)
         self._retry_delays = tuple(retry_delays)
         self._sleep = sleep
         self._run_id: str | None = None
@@ -524,15 +526,14 @@ class SqlTarget:
         """The SQLAlchemy engine, for readers such as compliance checks and tests."""
         return self._engine
 
-    def create_tables(self) -> None:
-        """Create missing tables and check that existing ones have every column.
+    def _connect(self) -> Connection:
+        """Open a connection, naming the target (password masked) when it fails.
 
         Raises:
-            TargetError: The database is unreachable, or a table lacks columns (it
-                was created by an older version of the entity contract).
+            TargetError: The database is unreachable or refuses the login.
         """
         try:
-            conn = self._engine.connect()
+            return self._engine.connect()
         except DBAPIError as exc:
             reason = mask_secrets(
                 str(exc.orig).strip().splitlines()[0] if exc.orig else ""
@@ -543,6 +544,14 @@ class SqlTarget:
                 "hint: check that the server runs and the URL is right."
             ) from exc
 
+    def create_tables(self) -> None:
+        """Create missing tables and check that existing ones have every column.
+
+        Raises:
+            TargetError: The database is unreachable, or a table lacks columns (it
+                was created by an older version of the entity contract).
+        """
+        conn = self._connect()
         try:
             with conn, conn.begin():
                 metadata.create_all(conn)
@@ -571,10 +580,11 @@ class SqlTarget:
         return problems
 
     def prepare(self, run: RunContext, summary: RunSummary) -> None:
-        """Create missing tables and insert this run's row with status ``running``.
+        """Take the run lock, create missing tables, record the run as ``running``.
 
         Raises:
-            TargetError: The database is unreachable or refuses the run row.
+            TargetError: Another run holds the target, the database is
+                unreachable, or it refuses the run row.
         """
         self._run_id = run.run_id
         self._now = run.now
@@ -583,6 +593,7 @@ class SqlTarget:
                 "target rehearsal run_id=%s target=%s", run.run_id, self.display_url
             )
             return
+        self._lock.acquire()
         self.create_tables()
 
         source = run.options.get("source")
@@ -901,5 +912,6 @@ class SqlTarget:
         return export_tables(self._engine, out_dir, source_system=source_system)
 
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Release the run lock and close every pooled connection."""
+        self._lock.release()
         self._engine.dispose()

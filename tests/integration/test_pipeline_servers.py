@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
 
+from itilmigrate.errors import TargetError
 from itilmigrate.extract.base import OdbcSourceSpec
 from itilmigrate.generator import generate_heat
+from itilmigrate.load.sql_target import SqlTarget
+from itilmigrate.run import RunContext, RunSummary
 from itilmigrate.runner import execute_job
 from tests.factories import make_job, table_counts
 from tests.test_pipeline import EXPECTED_COUNTS
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.slow
 
+RUN_ID = "20260101T000000Z-aaaaaa"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 MARIADB_URL = "mysql+pymysql://root@127.0.0.1:3306/test"
 
@@ -156,5 +161,36 @@ def test_heat_job_from_postgresql_source_balances(tmp_path, pg_schema):
     job = make_job(tmp_path, f"{POSTGRES_URL}?options=-csearch_path%3D{pg_schema}")
     outcome = execute_job(job, dry_run=False, limit=None)
 
+    assert outcome.balanced
+    assert table_counts(outcome.summary_dict) == EXPECTED_COUNTS
+
+
+def test_heat_job_into_mariadb_target_refuses_a_second_concurrent_run(
+    tmp_path, legacy_sqlite, mariadb_database
+):
+    target_url = f"{MARIADB_URL.rsplit('/', 1)[0]}/{mariadb_database}"
+    started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    first = SqlTarget(target_url)
+    first.prepare(
+        RunContext(run_id=RUN_ID, started_at=started, now=lambda: started),
+        RunSummary(
+            run_id=RUN_ID,
+            job_name="heat-nightly",
+            mapping_name="heat",
+            mapping_hash="ab" * 32,
+            target_url=target_url,
+            dry_run=False,
+            started_at=started,
+        ),
+    )
+    job = make_job(tmp_path, f"sqlite:///{legacy_sqlite}", target=target_url)
+
+    with pytest.raises(TargetError) as caught:
+        execute_job(job, dry_run=False, limit=None)
+    first.close()
+    outcome = execute_job(job, dry_run=False, limit=None)
+
+    assert caught.value.exit_code == 4
+    assert f"(run {RUN_ID!r} of job 'heat-nightly')" in str(caught.value)
     assert outcome.balanced
     assert table_counts(outcome.summary_dict) == EXPECTED_COUNTS

@@ -91,10 +91,10 @@ def sleeps() -> list[float]:
     return []
 
 
-def _prepared_target(url: str, sleep) -> SqlTarget:
-    run = RunContext(run_id=RUN_ID, started_at=NOW, now=lambda: NOW)
+def _prepared_target(url: str, sleep, run_id: str = RUN_ID) -> SqlTarget:
+    run = RunContext(run_id=run_id, started_at=NOW, now=lambda: NOW)
     summary = RunSummary(
-        run_id=RUN_ID,
+        run_id=run_id,
         job_name="heat-nightly",
         mapping_name="heat",
         mapping_hash="ab" * 32,
@@ -358,3 +358,44 @@ def test_postgres_target_legacy_key_over_255_characters_fails_batch(pg_target):
         "The target refused table 'incident' "
         "(StringDataRightTruncation, SQLSTATE 22001)."
     )
+
+
+def test_postgres_target_second_run_on_same_schema_refused_other_schema_free(
+    pg_admin, schema, pg_target
+):
+    other = f"t_{uuid.uuid4().hex[:12]}"
+    with pg_admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {other}")
+    second = SqlTarget(_url(schema))
+    try:
+        with pytest.raises(TargetError) as caught:
+            second.prepare(
+                RunContext(run_id=RUN_ID, started_at=NOW, now=lambda: NOW),
+                RunSummary(
+                    run_id=RUN_ID,
+                    job_name="heat-nightly",
+                    mapping_name="heat",
+                    mapping_hash="ab" * 32,
+                    target_url=_url(schema),
+                    dry_run=False,
+                    started_at=NOW,
+                ),
+            )
+        second.close()
+        beside = _prepared_target(_url(other), sleep=lambda _: None)
+        beside.close()
+    finally:
+        with pg_admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {other} CASCADE")
+
+    assert caught.value.exit_code == 4
+    assert str(caught.value).startswith("Another itilmigrate run is writing to the")
+    assert str(caught.value).endswith(
+        f"(run {RUN_ID!r} of job 'heat-nightly'); nothing was written.\n"
+        "hint: wait for it to finish, then rerun this job."
+    )
+    pg_target.close()  # the first run ends: its session and lock go with it
+    again = _prepared_target(
+        _url(schema), sleep=lambda _: None, run_id="20260101T000000Z-bbbbbb"
+    )
+    again.close()

@@ -199,6 +199,7 @@ def test_load_batch_updated_lineage_keeps_first_run_id(
     sqlite_target.load_batch(
         make_batch({"incident": make_incident_frame(1)}), source_system="heat"
     )
+    sqlite_target.close()  # the first run ends; its target stays readable
     later = SqlTarget(sqlite_url)
     later.prepare(
         RunContext(
@@ -434,6 +435,41 @@ def test_prepare_unreachable_server_raises_target_error_without_password(
     )
     assert "s3cret" not in message
     assert caught.value.exit_code == 4
+
+
+def test_prepare_while_another_run_holds_the_target_fails_before_writing(
+    sqlite_url, run_context, run_summary, sqlite_target
+):
+    second = SqlTarget(sqlite_url)
+
+    with pytest.raises(TargetError) as caught:
+        second.prepare(
+            RunContext(
+                run_id=RUN_2, started_at=run_context.started_at, now=run_context.now
+            ),
+            run_summary,
+        )
+
+    assert caught.value.exit_code == 4
+    assert str(caught.value) == (
+        f"Another itilmigrate run is writing to the target {sqlite_url!r} "
+        f"(run {RUN_ID!r} of job 'heat-nightly'); nothing was written.\n"
+        "hint: wait for it to finish, then rerun this job."
+    )
+    assert _rows(sqlite_target, MIGRATION_RUN, "run_id") == [(RUN_ID,)]
+
+    sqlite_target.close()  # the first run ends: the lock is free again
+    second.prepare(
+        RunContext(
+            run_id=RUN_2, started_at=run_context.started_at, now=run_context.now
+        ),
+        run_summary,
+    )
+    second.close()
+    assert sorted(_rows(sqlite_target, MIGRATION_RUN, "run_id")) == [
+        (RUN_ID,),
+        (RUN_2,),
+    ]
 
 
 def test_sql_target_missing_sqlite_folder_is_created(
