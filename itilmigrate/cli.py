@@ -232,9 +232,10 @@ def demo(directory: Path, calls: int, seed: int, output: str) -> None:
     """
     from itilmigrate.generator import generate_heat  # noqa: PLC0415
     from itilmigrate.jobs import load_job  # noqa: PLC0415
+    from itilmigrate.reports import ensure_writable_folder  # noqa: PLC0415
     from itilmigrate.runner import execute_job  # noqa: PLC0415
 
-    directory.mkdir(parents=True, exist_ok=True)
+    ensure_writable_folder(directory, hint="name another DIRECTORY.")
     legacy = directory / "legacy-heat.db"
     target = directory / "itil-target.db"
     for stale in (legacy, target):
@@ -418,6 +419,7 @@ def profile(
     """
     from itilmigrate import profiling  # noqa: PLC0415
     from itilmigrate.profiling_report import write_profile  # noqa: PLC0415
+    from itilmigrate.reports import ensure_writable_folder  # noqa: PLC0415
 
     try:
         key_map = profiling.parse_key_options(list(keys))
@@ -428,6 +430,7 @@ def profile(
         heat_keys, heat_parents = profiling.heat_links()
         key_map = {**heat_keys, **key_map}
         links = [*heat_parents, *links]
+    ensure_writable_folder(out_dir, hint="choose another folder with --out.")
     opened, description = profiling.source_from_argument(source)
     try:
         data = profiling.profile_source(
@@ -483,7 +486,10 @@ def mapping_init(
     """Write a mapping skeleton; every legacy code found is marked REVIEW."""
     from itilmigrate.errors import ConfigError  # noqa: PLC0415
     from itilmigrate.mappings.skeleton import write_skeleton  # noqa: PLC0415
+    from itilmigrate.reports import ensure_writable_folder  # noqa: PLC0415
 
+    if out_file is not None:
+        ensure_writable_folder(out_file.parent, hint="choose another file with --out.")
     try:
         data = json.loads(profile_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -553,6 +559,10 @@ def mapping_validate(
         raise ConfigError(
             f"Cannot read the mapping file ({exc.strerror}).", path=str(mapping_file)
         ) from exc
+    if set(wanted) - {"text"} or (source_arg is not None and not no_gx):
+        from itilmigrate.reports import ensure_writable_folder  # noqa: PLC0415
+
+        ensure_writable_folder(out_dir, hint="choose another folder with --out.")
     source = None
     if source_arg is not None:
         from itilmigrate.profiling import source_from_argument  # noqa: PLC0415

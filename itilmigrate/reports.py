@@ -10,7 +10,7 @@ import json
 from typing import IO, TYPE_CHECKING, Any
 
 from itilmigrate.compliance_checks.findings import Finding, Severity
-from itilmigrate.errors import mask_secrets
+from itilmigrate.errors import TargetError, mask_secrets
 
 QUARANTINE_TABLE = "quarantine"
 
@@ -19,6 +19,25 @@ if TYPE_CHECKING:
 
     from itilmigrate.records import QuarantinedRecord
     from itilmigrate.run import RunSummary
+
+
+def ensure_writable_folder(folder: Path, *, hint: str) -> Path:
+    """Create ``folder`` if needed and prove it can be written, before work starts.
+
+    Raises:
+        TargetError: The folder cannot be created or written (exit 4).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise TargetError(
+            f"Cannot write to the folder {str(folder)!r} ({exc.strerror or exc}).\n"
+            f"hint: {hint}"
+        ) from exc
+    return folder
 
 
 def summary_to_dict(summary: RunSummary) -> dict[str, Any]:

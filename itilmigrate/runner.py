@@ -12,7 +12,12 @@ from itilmigrate.extract.base import open_source
 from itilmigrate.load.base import open_target
 from itilmigrate.mappings.loader import load_mapping
 from itilmigrate.pipeline import Pipeline, RunOptions
-from itilmigrate.reports import QuarantineWriter, summary_to_dict, write_reports
+from itilmigrate.reports import (
+    QuarantineWriter,
+    ensure_writable_folder,
+    summary_to_dict,
+    write_reports,
+)
 from itilmigrate.run import RunContext, RunSummary, current_run_id
 
 if TYPE_CHECKING:
@@ -117,7 +122,10 @@ def execute_job(
         dry_run=dry_run,
         started_at=run.started_at,
     )
-    _check_report_dir(report_dir)
+    ensure_writable_folder(
+        report_dir,
+        hint="choose another folder with --report-dir or options.report_dir.",
+    )
     quarantine = QuarantineWriter(report_dir, run.run_id)
     bars = _RichProgress() if progress else None
     target: Target | None = None
@@ -177,24 +185,6 @@ def execute_job(
     return JobOutcome(
         summary=summary, summary_dict=summary_to_dict(summary), report_dir=report_dir
     )
-
-
-def _check_report_dir(report_dir: Path) -> None:
-    """Create the run's report folder before any data moves.
-
-    Raises:
-        TargetError: The folder cannot be created or written (exit 4).
-    """
-    try:
-        report_dir.mkdir(parents=True, exist_ok=True)
-        probe = report_dir / ".write-test"
-        probe.write_text("", encoding="utf-8")
-        probe.unlink()
-    except OSError as exc:
-        raise TargetError(
-            f"Cannot write reports to {str(report_dir)!r} ({exc.strerror or exc}).\n"
-            "hint: choose another folder with --report-dir or options.report_dir."
-        ) from exc
 
 
 def _finish_target(

@@ -146,25 +146,39 @@ def _finding(
 def check_structure(
     text: str, *, file: str, run_id: str
 ) -> tuple[MappingDefinition | None, CheckResult]:
-    """Validate the mapping text; return the definition when it is valid."""
+    """Validate the mapping text; return the definition when it is valid.
+
+    Every value still marked ``REVIEW`` is listed, also when pydantic rejects the
+    file: its field errors hide the model checks that would name the other marks,
+    and a reviewer should see all of them in one pass.
+    """
     check = CheckResult(check_id=STRUCTURE, title="mapping structure (pydantic)")
+    definition: MappingDefinition | None = None
+    lines = text.splitlines()
+    reported: set[int] = set()
     try:
         definition = parse_mapping(text, file=file)
     except MappingDefinitionError as exc:
-        lines = text.splitlines()
-        check.findings = [
-            _finding(
-                STRUCTURE,
-                str(problem) + _review_hint(lines, problem.line),
-                run_id,
-                severity=Severity.CRITICAL,
-                location=problem.location,
-                line=problem.line,
+        for problem in exc.problems:
+            check.findings.append(
+                _finding(
+                    STRUCTURE,
+                    str(problem) + _review_hint(lines, problem.line),
+                    run_id,
+                    severity=Severity.CRITICAL,
+                    location=problem.location,
+                    line=problem.line,
+                )
             )
-            for problem in exc.problems
-        ]
-        return None, check
-    for loc, line in _review_marks(yaml.compose(text), ()):
+            if problem.line is not None:
+                reported.add(problem.line)
+    try:
+        marks = _review_marks(yaml.compose(text), ())
+    except yaml.YAMLError:
+        marks = []  # the parse problems above already name the YAML error
+    for loc, line in marks:
+        if line in reported:
+            continue
         check.findings.append(
             _finding(
                 STRUCTURE,

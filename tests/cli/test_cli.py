@@ -278,7 +278,9 @@ def test_run_unwritable_report_folder_exits_io_before_data_moves(tmp_path, legac
     code, _, err = invoke("run", "--no-progress", str(job))
 
     assert code == ExitCode.IO
-    assert err.startswith(f"error: Cannot write reports to '{tmp_path}/file/reports/")
+    assert err.startswith(
+        f"error: Cannot write to the folder '{tmp_path}/file/reports/"
+    )
     assert not (tmp_path / "target.db").exists()
 
 

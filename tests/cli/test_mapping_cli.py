@@ -151,6 +151,15 @@ def test_profile_init_review_run_balances(heat_db: Path, tmp_path: Path) -> None
     assert init.exit_code == ExitCode.OK
     unreviewed = runner.invoke(cli, ["mapping", "validate", str(skeleton)])
     assert unreviewed.exit_code == ExitCode.CONFIG
+    # Every mark is listed in one pass: the priority levels pydantic rejects and
+    # the statuses, groups and services behind them.
+    marks = skeleton.read_text().count(": REVIEW  # REVIEW:")
+    listed = [
+        line for line in unreviewed.stdout.splitlines() if line.startswith("  - ")
+    ]
+    assert marks == 42
+    assert len(listed) == marks
+    assert all("REVIEW" in line for line in listed)
 
     reviewed = tmp_path / "reviewed.yaml"
     reviewed.write_text(_fill_review(skeleton.read_text()))
@@ -213,3 +222,76 @@ def test_run_dry_run_does_not_import_great_expectations(
 
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_mapping_init_out_in_missing_folder_creates_it(
+    heat_db: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    profiled = runner.invoke(
+        cli,
+        ["profile", f"sqlite:///{heat_db}", "--like", "heat", "--out", str(tmp_path)],
+    )
+    assert profiled.exit_code == ExitCode.OK
+    skeleton = tmp_path / "new" / "folder" / "heat.yaml"
+
+    init = runner.invoke(
+        cli,
+        [
+            "mapping",
+            "init",
+            "--profile",
+            str(tmp_path / "profile.json"),
+            "--like",
+            "heat",
+            "--out",
+            str(skeleton),
+        ],
+    )
+
+    assert init.exit_code == ExitCode.OK
+    assert init.stdout == ""
+    assert skeleton.read_text(encoding="utf-8").startswith(
+        "# yaml-language-server: $schema=itilmigrate-mapping.schema.json\n"
+    )
+
+
+def test_mapping_init_out_under_a_file_exits_io(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.json"
+    profile.write_text('{"tables": {}}', encoding="utf-8")
+    (tmp_path / "file").write_text("", encoding="utf-8")
+
+    init = CliRunner().invoke(
+        cli,
+        [
+            "mapping",
+            "init",
+            "--profile",
+            str(profile),
+            "--out",
+            str(tmp_path / "file" / "m.yaml"),
+        ],
+    )
+
+    assert init.exit_code == ExitCode.IO
+    assert init.stderr == (
+        f"error: Cannot write to the folder '{tmp_path}/file' (File exists).\n"
+        "hint: choose another file with --out.\n"
+    )
+
+
+def test_profile_out_under_a_file_exits_io_before_reading(
+    heat_db: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "file").write_text("", encoding="utf-8")
+
+    result = CliRunner().invoke(
+        cli,
+        ["profile", f"sqlite:///{heat_db}", "--out", str(tmp_path / "file" / "p")],
+    )
+
+    assert result.exit_code == ExitCode.IO
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        f"error: Cannot write to the folder '{tmp_path}/file/p' (Not a directory)."
+    )

@@ -135,3 +135,16 @@ def test_check_bad_baseline_exits_config(tmp_path):
 
     assert code == ExitCode.CONFIG
     assert "Not a check report" in err
+
+
+def test_check_out_folder_under_a_file_exits_io_naming_it(tmp_path, target):
+    (tmp_path / "file").write_text("", encoding="utf-8")
+
+    code, out, err = invoke("check", target, "--out", str(tmp_path / "file" / "out"))
+
+    assert code == ExitCode.IO
+    assert out == ""
+    assert err == (
+        f"error: Cannot write to the folder '{tmp_path}/file/out' (Not a directory).\n"
+        "hint: choose another folder with --out.\n"
+    )

@@ -24,6 +24,7 @@ from itilmigrate.compliance_checks.reports import (
 )
 from itilmigrate.compliance_checks.reports.baseline import load_baseline
 from itilmigrate.compliance_checks.runner import evaluate_rules
+from itilmigrate.reports import ensure_writable_folder
 from itilmigrate.run import current_run_id, new_run_id
 
 if TYPE_CHECKING:
@@ -58,11 +59,12 @@ def run_check(
 
     Raises:
         ConfigError: The policy or the baseline is invalid (exit 3).
-        TargetError: The target cannot be read (exit 4).
+        TargetError: The target cannot be read, or ``out_dir`` written (exit 4).
     """
     started = time.perf_counter()
     policy = load_policy(policy_file)
     baseline = load_baseline(baseline_file) if baseline_file is not None else None
+    ensure_writable_folder(out_dir, hint="choose another folder with --out.")
     clock = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     run_id = new_run_id(clock.to_pydatetime())
     token = current_run_id.set(run_id)
