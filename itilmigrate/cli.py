@@ -426,13 +426,15 @@ def profile(
         links = profiling.parse_parent_options(list(parents))
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-    if like == "heat":
-        heat_keys, heat_parents = profiling.heat_links()
-        key_map = {**heat_keys, **key_map}
-        links = [*heat_parents, *links]
     ensure_writable_folder(out_dir, hint="choose another folder with --out.")
     opened, description = profiling.source_from_argument(source)
     try:
+        if like == "heat":
+            # HEAT's usual keys, for the HEAT tables this source has; keys and
+            # links given as options must name tables the source has.
+            heat_keys, heat_parents = profiling.heat_links(opened)
+            key_map = {**heat_keys, **key_map}
+            links = [*heat_parents, *links]
         data = profiling.profile_source(
             opened,
             tables=[t.strip() for t in tables.split(",")] if tables else None,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -100,8 +101,13 @@ class ParentLink:
 def detect_layouts(values: pd.Series) -> LayoutResult:
     """Return the layouts that parse at least 95% of the non-blank ``values``.
 
-    Each candidate layout is tried once on the distinct values, vectorised with
-    ``pd.to_datetime(format=..., errors="coerce")``, and weighted by the counts.
+    Each layout that alone parses 95% is listed (two listed, such as ``%d/%m/%Y``
+    and ``%m/%d/%Y``, mean the values cannot tell them apart). When none does, a
+    column with mixed habits (HEAT sites typed ISO dates and d/m/yyyy into one
+    text column) gets the smallest greedy set that together parses 95%, most
+    common layout first. Each candidate is tried once on the distinct values,
+    vectorised with ``pd.to_datetime(format=..., errors="coerce")`` and weighted
+    by the counts.
     """
     text = values.dropna().astype(str).str.strip()
     counts = text[text != ""].value_counts()
@@ -110,22 +116,43 @@ def detect_layouts(values: pd.Series) -> LayoutResult:
         return LayoutResult(layouts=[], checked_count=0, unmatched_count=0)
     distinct = pd.Series(counts.index, dtype=object)
     weights = counts.to_numpy()
-    fitted = pd.Series(False, index=distinct.index)
-    layouts = []
+    parsed_by: dict[str, np.ndarray] = {}
     for layout in CANDIDATE_LAYOUTS:
-        parsed = pd.to_datetime(distinct, format=layout, errors="coerce").notna()
-        if not parsed.any():
-            continue
-        fitted |= parsed
-        if weights[parsed.to_numpy()].sum() >= LAYOUT_THRESHOLD * total:
-            layouts.append(layout)
-    unmatched = ~fitted.to_numpy()
+        fits = pd.to_datetime(distinct, format=layout, errors="coerce").notna()
+        if fits.any():
+            parsed_by[layout] = fits.to_numpy()
+    fitted = np.zeros(len(distinct), dtype=bool)
+    for fits_layout in parsed_by.values():
+        fitted |= fits_layout
+    needed = LAYOUT_THRESHOLD * total
+    layouts = [name for name, p in parsed_by.items() if weights[p].sum() >= needed]
+    if not layouts and weights[fitted].sum() >= needed:
+        layouts = _greedy_layouts(parsed_by, weights, needed)
+    unmatched = ~fitted
     return LayoutResult(
         layouts=layouts,
         checked_count=total,
         unmatched_count=int(weights[unmatched].sum()),
         unmatched_examples=[str(v) for v in distinct[unmatched].head(10)],
     )
+
+
+def _greedy_layouts(
+    parsed_by: dict[str, np.ndarray], weights: np.ndarray, needed: float
+) -> list[str]:
+    """Pick layouts, each parsing most of what is still unparsed, up to ``needed``."""
+    covered = np.zeros(len(weights), dtype=bool)
+    chosen: list[str] = []
+    while weights[covered].sum() < needed:
+        gains = {
+            name: int(weights[parsed & ~covered].sum())
+            for name, parsed in parsed_by.items()
+            if name not in chosen
+        }
+        best = max(gains, key=lambda name: gains[name])  # first wins a tie
+        chosen.append(best)
+        covered |= parsed_by[best]
+    return chosen
 
 
 def _column_type(present: pd.Series, layouts: list[str]) -> str:
@@ -236,24 +263,34 @@ def profile_source(
                 f"No table {name!r} in the source; it has {source.list_tables()[:20]}."
             )
         chosen.append(actual)
-    key_map = {k.casefold(): v for k, v in (keys or {}).items()}
+    key_map: dict[str, list[str]] = {}
+    for table, columns in (keys or {}).items():
+        actual = source.resolve_table(table)
+        if actual is None:
+            raise ConfigError(
+                f"Key option {table}={','.join(columns)}: no table {table!r} in the "
+                f"source; it has {source.list_tables()[:20]}."
+            )
+        missing = [
+            c for c in columns if resolve_column(source.columns(actual), c) is None
+        ]
+        if missing:
+            raise ConfigError(
+                f"Key option {table}={','.join(columns)}: no column {missing[0]!r} in "
+                f"table {actual!r}; it has {source.columns(actual)[:30]}."
+            )
+        key_map[actual.casefold()] = columns
+    links = [_resolve_link(source, link) for link in parents or []]
     profiled = [
         _profile_table(source, table, sample_size, key_map.get(table.casefold()))
         for table in chosen
     ]
     by_name = {t["table"].casefold(): t for t in profiled}
-    for link in parents or []:
-        child = by_name.get(link.child_table.casefold())
-        parent_table = source.resolve_table(link.parent_table)
-        if child is None or parent_table is None:
+    for child_table, child_column, parent_table, parent_column in links:
+        # Only profiled tables get orphan counts (``--tables`` may leave some out).
+        child = by_name.get(child_table.casefold())
+        if child is None:
             continue
-        child_column = resolve_column(source.columns(child["table"]), link.child_column)
-        parent_column = resolve_column(source.columns(parent_table), link.parent_column)
-        if child_column is None or parent_column is None:
-            raise ConfigError(
-                f"Parent link {link.child_table}.{link.child_column} -> "
-                f"{link.parent_table}.{link.parent_column} names a missing column."
-            )
         child_keys = _key_counts(source, child["table"], [child_column])
         parent_keys = set(_key_counts(source, parent_table, [parent_column]).index)
         orphans = child_keys[~child_keys.index.isin(parent_keys)]
@@ -274,6 +311,43 @@ def profile_source(
         "restricted": True,
         "tables": profiled,
     }
+
+
+def _resolve_link(source: Source, link: ParentLink) -> tuple[str, str, str, str]:
+    """Return the actual child table and column, parent table and column of a link.
+
+    A table name may itself hold a dot (BPIC's ``Incident_Activity_joined.derived``):
+    each side is split at every dot until a table with that column is found.
+
+    Raises:
+        ConfigError: a side names no table and column of the source (exit 3).
+    """
+    from itilmigrate.errors import ConfigError  # noqa: PLC0415
+    from itilmigrate.extract.base import resolve_column  # noqa: PLC0415
+
+    sides: list[str] = []
+    for table, column in (
+        (link.child_table, link.child_column),
+        (link.parent_table, link.parent_column),
+    ):
+        qualified = f"{table}.{column}"
+        found = None
+        for cut in (m.start() for m in re.finditer(r"\.", qualified)):
+            actual = source.resolve_table(qualified[:cut])
+            if actual is None:
+                continue
+            actual_column = resolve_column(source.columns(actual), qualified[cut + 1 :])
+            if actual_column is not None:
+                found = (actual, actual_column)
+                break
+        if found is None:
+            raise ConfigError(
+                f"Parent option {link.child_table}.{link.child_column}="
+                f"{link.parent_table}.{link.parent_column}: {qualified!r} names no "
+                f"table and column of the source; it has {source.list_tables()[:20]}."
+            )
+        sides.extend(found)
+    return sides[0], sides[1], sides[2], sides[3]
 
 
 def _profile_table(
@@ -362,20 +436,35 @@ def parse_parent_options(values: list[str]) -> list[ParentLink]:
     return links
 
 
-def heat_links() -> tuple[dict[str, list[str]], list[ParentLink]]:
-    """Return HEAT's known keys and parent links (``--like heat``)."""
+def heat_links(source: Source) -> tuple[dict[str, list[str]], list[ParentLink]]:
+    """Return HEAT's keys and parent links that fit the tables ``source`` has.
+
+    A customised HEAT database may lack a table or rename a key column; such a
+    key or link is left out rather than failing the profile.
+    """
+    from itilmigrate.extract.base import resolve_column  # noqa: PLC0415
+
+    def has(table: str, columns: list[str]) -> bool:
+        actual = source.resolve_table(table)
+        return actual is not None and all(
+            resolve_column(source.columns(actual), c) is not None for c in columns
+        )
+
+    keys = {t: k for t, k in HEAT_KEYS.items() if has(t, k)}
     links = [
         ParentLink(child_table=c, child_column=cc, parent_table=p, parent_column=pc)
         for c, cc, p, pc in HEAT_PARENTS
+        if has(c, [cc]) and has(p, [pc])
     ]
-    return dict(HEAT_KEYS), links
+    return keys, links
 
 
 def source_from_argument(value: str) -> tuple[Source, str]:
     """Open the source a command-line argument names; return it and a description.
 
     ``value`` is a job file (its ``source``), a SQLAlchemy URL, or a CSV folder or
-    file (kind ``csv``, encoding ``auto``).
+    file (kind ``csv``, encoding ``auto``, each file's delimiter sniffed from its
+    first lines among ``, ; tab |``).
 
     Raises:
         ConfigError: the job file is invalid (exit 3).
@@ -385,10 +474,10 @@ def source_from_argument(value: str) -> tuple[Source, str]:
 
     from itilmigrate.errors import SourceError, mask_secrets  # noqa: PLC0415
     from itilmigrate.extract.base import (  # noqa: PLC0415
-        CsvSourceSpec,
         SqlSourceSpec,
         open_source,
     )
+    from itilmigrate.extract.csv_source import sniffed_csv_spec  # noqa: PLC0415
     from itilmigrate.jobs import load_job  # noqa: PLC0415
 
     path = Path(value)
@@ -402,5 +491,12 @@ def source_from_argument(value: str) -> tuple[Source, str]:
         raise SourceError(
             f"{value!r} is neither a job file, a SQLAlchemy URL nor a CSV folder."
         )
-    csv = CsvSourceSpec(path=str(path.resolve()), encoding="auto")
-    return open_source(csv, source_name="source"), f"CSV {path.name}"
+    csv = sniffed_csv_spec(path.resolve(), source_name="source")
+    delimiters = "".join(
+        f", {name} delimited by {options.delimiter!r}"
+        for name, options in sorted(csv.tables.items())
+    )
+    return (
+        open_source(csv, source_name="source"),
+        f"CSV {path.name} (encoding auto, delimiter sniffed per file{delimiters})",
+    )

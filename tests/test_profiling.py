@@ -56,6 +56,26 @@ def test_detect_layouts_mixed_column_counts_unmatched() -> None:
     assert found.unmatched_count == 0
 
 
+def test_detect_layouts_no_single_layout_gives_the_set_that_parses_95pct() -> None:
+    # HEAT's RecvdDate: mostly ISO, d/m/yyyy typed in by hand, one impossible date.
+    values = pd.Series(
+        ["2024-01-31"] * 900 + ["31/01/2024"] * 95 + ["13/31/2024"] * 4 + ["TBC"]
+    )
+
+    found = detect_layouts(values)
+
+    assert found.layouts == ["%Y-%m-%d", "%d/%m/%Y"]
+    assert found.checked_count == 1000
+    assert found.unmatched_count == 5
+    assert found.unmatched_examples == ["13/31/2024", "TBC"]
+
+
+def test_detect_layouts_two_layouts_that_fit_alone_are_both_listed() -> None:
+    found = detect_layouts(pd.Series(["01/02/2024", "03/04/2024"]))
+
+    assert found.layouts == ["%d/%m/%Y", "%m/%d/%Y"]
+
+
 def test_detect_layouts_garbage_reported_as_unmatched() -> None:
     found = detect_layouts(pd.Series(["2024-01-31", "soon", "soon"]))
 
@@ -91,7 +111,7 @@ def test_profile_source_shares_keys_and_orphans(small_db: str) -> None:
     assert status["empty_share"] == pytest.approx(1 / 3, abs=1e-4)
     assert status["values"] == {"Closed": 1, "Open": 1}
     opened = next(c for c in calls["columns"] if c["name"] == "Opened")
-    assert opened["date_layouts"] == []
+    assert opened["date_layouts"] == ["%Y-%m-%d", "%d/%m/%Y"]
     assert opened["date_unmatched_count"] == 0
     note = next(c for c in calls["columns"] if c["name"] == "Note")
     assert note["mojibake_count"] == 1
@@ -177,3 +197,88 @@ def test_profile_real_export_writes_json_and_pages(job: str, tmp_path: Path) -> 
     assert any(c["date_layouts"] for t in data["tables"] for c in t["columns"])
     assert (tmp_path / "profile.html").is_file()
     assert (tmp_path / "profile.md").is_file()
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        pytest.param(
+            ["--key", "Nope=CallID"],
+            "error: Key option Nope=CallID: no table 'Nope' in the source; it has "
+            "['CallLog', 'Journal'].\n",
+            id="key-unknown-table",
+        ),
+        pytest.param(
+            ["--key", "CallLog=CallNo"],
+            "error: Key option CallLog=CallNo: no column 'CallNo' in table 'CallLog'; "
+            "it has ['CallID', 'Status', 'Opened', 'Note'].\n",
+            id="key-unknown-column",
+        ),
+        pytest.param(
+            ["--parent", "Jornal.CallID=CallLog.CallID"],
+            "error: Parent option Jornal.CallID=CallLog.CallID: 'Jornal.CallID' names "
+            "no table and column of the source; it has ['CallLog', 'Journal'].\n",
+            id="parent-unknown-child",
+        ),
+    ],
+)
+def test_profile_cli_key_or_parent_not_in_source_exits_3(
+    small_db: str, tmp_path: Path, option: list[str], message: str
+) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["--log-level", "error", "profile", small_db, "--out", str(tmp_path), *option],
+    )
+
+    assert result.exit_code == ExitCode.CONFIG
+    assert result.stdout == ""
+    assert result.stderr == message
+
+
+def test_profile_csv_folder_sniffs_delimiters_and_dotted_table_names(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "Detail_Incident.csv").write_text(
+        "Incident ID;Status\nIM1;Closed\nIM2;Open\n", encoding="utf-8"
+    )
+    (folder / "Activity.derived.csv").write_text(
+        "Incident ID,Step\nIM1,1\nIM9,1\nIM9,2\n", encoding="utf-8"
+    )
+
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--log-level",
+            "error",
+            "profile",
+            str(folder),
+            "--out",
+            str(tmp_path / "p"),
+            "--parent",
+            "Activity.derived.Incident ID=Detail_Incident.Incident ID",
+        ],
+    )
+
+    assert result.exit_code == ExitCode.OK, result.stderr
+    data = json.loads((tmp_path / "p" / "profile.json").read_text())
+    assert data["source"] == (
+        "CSV export (encoding auto, delimiter sniffed per file, "
+        "Detail_Incident delimited by ';')"
+    )
+    columns = {t["table"]: [c["name"] for c in t["columns"]] for t in data["tables"]}
+    assert columns == {
+        "Activity.derived": ["Incident ID", "Step"],
+        "Detail_Incident": ["Incident ID", "Status"],
+    }
+    activity = next(t for t in data["tables"] if t["table"] == "Activity.derived")
+    assert activity["orphans"] == [
+        {
+            "column": "Incident ID",
+            "parent_table": "Detail_Incident",
+            "parent_column": "Incident ID",
+            "orphan_count": 2,
+            "orphan_key_count": 1,
+        }
+    ]

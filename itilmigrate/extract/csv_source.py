@@ -36,6 +36,7 @@ import pandas as pd
 
 from itilmigrate.errors import ConfigError, SourceError
 from itilmigrate.extract.base import (
+    CsvFileOptions,
     CsvSourceSpec,
     check_read_request,
     resolve_table_name,
@@ -777,6 +778,48 @@ def _find_files(spec: CsvSourceSpec, root: Path, source_name: str) -> dict[str, 
             source_name=source_name,
         )
     return files
+
+
+#: Delimiters tried when a folder is given without a job file (profile, validate).
+SNIFFED_DELIMITERS = ",;\t|"
+_SNIFF_BYTES = 64 * 1024
+
+
+def sniff_delimiter(path: Path) -> str | None:
+    """Guess a file's delimiter from its first lines; ``None`` when unclear.
+
+    The delimiters tried are ASCII, so decoding the sample as latin-1 never fails
+    and keeps every delimiter byte in place, whatever the file's encoding.
+    """
+    with _open_binary(path) as handle:
+        sample = handle.read(_SNIFF_BYTES).decode("latin-1")
+    lines = sample.splitlines()[:20]
+    if len(lines) > 1 and len(sample) == _SNIFF_BYTES:
+        lines = lines[:-1]  # the last line may be cut off by the sample's end
+    try:
+        dialect = csv.Sniffer().sniff("\n".join(lines), delimiters=SNIFFED_DELIMITERS)
+    except csv.Error:
+        return None
+    return str(dialect.delimiter)
+
+
+def sniffed_csv_spec(path: Path, *, source_name: str) -> CsvSourceSpec:
+    """Return a CSV source spec for ``path`` with each file's sniffed delimiter.
+
+    Files whose delimiter cannot be told keep the default ``,``.
+
+    Raises:
+        SourceError: the path does not exist or holds no CSV file (exit 4).
+    """
+    spec = CsvSourceSpec(path=str(path), encoding="auto")
+    files = _find_files(spec, path, source_name)
+    tables: dict[str, CsvFileOptions] = {}
+    for name, file in files.items():
+        delimiter = sniff_delimiter(file)
+        if delimiter is not None and delimiter != spec.delimiter:
+            tables[name] = CsvFileOptions(delimiter=delimiter)
+    logger.info("delimiters sniffed files=%d non_comma=%d", len(files), len(tables))
+    return spec.model_copy(update={"tables": tables})
 
 
 @source_registry.register("csv")

@@ -503,8 +503,10 @@ def _date_hint(
                 f"{definition.dates.formats}."
             )
         return (
-            f" No known layout fits column {column!r}; check dates.formats "
-            f"(line {line})."
+            f" These values of column {column!r} fit no known date layout (an "
+            "impossible date such as a 13th month, or a placeholder such as 'TBC'); "
+            "they stay quarantined whatever dates.formats "
+            f"(line {line}) lists, so fix them in the source or accept them."
         )
     return ""
 

@@ -20,6 +20,7 @@ from itilmigrate.extract.csv_source import (
     detect_encoding,
     guess_encoding,
     header_names,
+    sniff_delimiter,
     table_name,
 )
 
@@ -848,3 +849,21 @@ def test_csv_source_upper_case_extension_is_a_table(tmp_path: Path) -> None:
     source = _open(tmp_path)
 
     assert source.list_tables() == ["CALLS"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("a;b;c\n1;2;3\n4;5;6\n", ";", id="semicolon"),
+        pytest.param("a\tb\n1\t2\n", "\t", id="tab"),
+        pytest.param('a,b\n"x; y",2\n', ",", id="comma-with-quoted-semicolon"),
+        pytest.param("a|b\n1|2\n", "|", id="pipe"),
+        pytest.param("only\n1\n2\n", None, id="one-column"),
+    ],
+)
+def test_sniff_delimiter_first_lines_give_the_delimiter(tmp_path, text, expected):
+    path = tmp_path / "t.csv.gz"
+    with gzip.open(path, "wt", encoding="cp1252") as handle:
+        handle.write(text)
+
+    assert sniff_delimiter(path) == expected
