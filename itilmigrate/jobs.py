@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from itilmigrate.errors import ConfigError, DefinitionProblem, MappingDefinitionError
 from itilmigrate.extract.base import CsvSourceSpec, SourceSpec, SqlSourceSpec
-from itilmigrate.yamlio import load_yaml
+from itilmigrate.yamlio import decode_definition, load_yaml, quote_impossible_dates
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 DEFAULT_TARGET = "sqlite:///itilmigrate-target.db"
@@ -96,14 +96,18 @@ def load_job(path: Path) -> JobSpec:
 
     Raises:
         ConfigError: the file cannot be read or is not valid YAML.
-        MappingDefinitionError: the job definition is invalid (exit 3).
+        MappingDefinitionError: the file is not UTF-8 or the job definition is
+            invalid (exit 3).
     """
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(
             f"Cannot read the job file ({exc.strerror}).", path=str(path)
         ) from exc
+    text = decode_definition(raw, file=str(path), what="job")
+    try:
+        data = load_yaml(quote_impossible_dates(text, yaml.compose(text)))
     except yaml.YAMLError as exc:
         raise ConfigError(
             f"The job file is not valid YAML: {exc}", path=str(path)

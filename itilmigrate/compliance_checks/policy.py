@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
@@ -30,7 +32,14 @@ from pydantic import (
 from itilmigrate.compliance_checks.findings import Severity
 from itilmigrate.entities import Status
 from itilmigrate.errors import DefinitionProblem, MappingDefinitionError
-from itilmigrate.yamlio import dotted, line_of, load_yaml
+from itilmigrate.mappings.spec import matrix_holes
+from itilmigrate.yamlio import (
+    decode_definition,
+    dotted,
+    line_of,
+    load_yaml,
+    quote_impossible_dates,
+)
 
 BUNDLED_PACKAGE = "itilmigrate.compliance_checks"
 DEFAULT_POLICY = "policies/default.yaml"
@@ -52,6 +61,14 @@ def _duration(value: object) -> object:
     return value
 
 
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError(
+            "must be longer than zero; write a target such as '30min' or '8h'"
+        )
+    return value
+
+
 def _severity(value: object) -> object:
     if isinstance(value, str):
         try:
@@ -65,6 +82,7 @@ def _severity(value: object) -> object:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Target = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_positive)]
 SeverityName = Annotated[Severity, BeforeValidator(_severity)]
 
 
@@ -128,8 +146,8 @@ class ResponseResolve(BaseModel):
 
     model_config = _FROZEN
 
-    respond: Duration
-    resolve: Duration
+    respond: Target
+    resolve: Target
     clock: Literal["business", "continuous"] = "business"
 
 
@@ -138,17 +156,36 @@ class Fulfil(BaseModel):
 
     model_config = _FROZEN
 
-    fulfil: Duration
+    fulfil: Target
     clock: Literal["business", "continuous"] = "business"
 
 
+def _itil_targets() -> dict[int, ResponseResolve]:
+    hours = timedelta(hours=1)
+    return {
+        1: ResponseResolve(
+            respond=timedelta(minutes=15), resolve=4 * hours, clock="continuous"
+        ),
+        2: ResponseResolve(respond=timedelta(minutes=30), resolve=8 * hours),
+        3: ResponseResolve(respond=2 * hours, resolve=30 * hours),
+        4: ResponseResolve(respond=4 * hours, resolve=50 * hours),
+        5: ResponseResolve(respond=10 * hours, resolve=100 * hours),
+    }
+
+
 class Sla(BaseModel):
-    """SLA targets: per incident priority, and for service requests."""
+    """SLA targets: per incident priority, and for service requests.
+
+    The defaults are the bundled policy's; ``service_request: null`` turns the
+    fulfilment target off.
+    """
 
     model_config = _FROZEN
 
-    priorities: dict[int, ResponseResolve] = Field(default_factory=dict)
-    service_request: Fulfil | None = None
+    priorities: dict[int, ResponseResolve] = Field(default_factory=_itil_targets)
+    service_request: Fulfil | None = Field(
+        default_factory=lambda: Fulfil(fulfil=timedelta(hours=50))
+    )
 
 
 def _weekdays() -> list[Weekday]:
@@ -224,7 +261,11 @@ def _itil_matrix() -> dict[int, dict[int, int]]:
 
 
 class Policy(BaseModel):
-    """Everything a compliance check is judged against."""
+    """Everything a compliance check is judged against.
+
+    Every setting a policy file leaves out takes the bundled default policy's value
+    (a test keeps the two in step), so an empty file is the bundled policy.
+    """
 
     model_config = _FROZEN
 
@@ -265,6 +306,45 @@ def _fail(problems: list[DefinitionProblem], file: str) -> MappingDefinitionErro
     return MappingDefinitionError(problems, path=file, what="Policy")
 
 
+def _rule_references(data: dict[Any, Any]) -> list[tuple[tuple[int | str, ...], str]]:
+    """Return every rule id the raw policy names, with its location.
+
+    Read from the raw YAML rather than the model, so that unknown ids are listed
+    in the same pass as the policy's other problems.
+    """
+    found: list[tuple[tuple[int | str, ...], str]] = []
+    for key in ("enabled_rules", "disabled_rules"):
+        listed = data.get(key)
+        if isinstance(listed, list):
+            found += [((key, n), r) for n, r in enumerate(listed) if isinstance(r, str)]
+    overrides = data.get("severity_overrides")
+    if isinstance(overrides, dict):
+        found += [
+            (("severity_overrides", r), r) for r in overrides if isinstance(r, str)
+        ]
+    waivers = data.get("waivers")
+    if isinstance(waivers, list):
+        found += [
+            (("waivers", n, "rule_id"), w["rule_id"])
+            for n, w in enumerate(waivers)
+            if isinstance(w, dict) and isinstance(w.get("rule_id"), str)
+        ]
+    return found
+
+
+def _matrix_problems(data: dict[Any, Any]) -> list[tuple[tuple[int | str, ...], str]]:
+    """Return a hole in the priority matrix per impact row (a type error aside)."""
+    if "priority_matrix" not in data:
+        return []
+    try:
+        matrix = TypeAdapter(dict[int, dict[int, int]]).validate_python(
+            data["priority_matrix"]
+        )
+    except ValidationError:
+        return []  # Policy validation reports the wrong types.
+    return [(("priority_matrix", impact), msg) for impact, msg in matrix_holes(matrix)]
+
+
 def parse_policy(
     text: str, *, file: str, known_rules: set[str] | None = None
 ) -> Policy:
@@ -281,7 +361,7 @@ def parse_policy(
     """
     try:
         root = yaml.compose(text)
-        data: Any = load_yaml(text)
+        data: Any = load_yaml(quote_impossible_dates(text, root))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = DefinitionProblem(
@@ -299,38 +379,37 @@ def parse_policy(
         )
         raise _fail([problem], file)
 
+    # Every check runs on the raw data, so that one pass lists every problem.
+    found: list[tuple[tuple[int | str, ...], str]] = []
+    policy: Policy | None = None
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
-        problems = []
         for error in exc.errors(include_url=False):
             loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
             message = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
                 message = "unknown key (misspelt?)"
-            problems.append(
-                DefinitionProblem(
-                    file=file,
-                    location=dotted(loc),
-                    line=line_of(root, loc),
-                    message=message,
-                )
-            )
-        raise _fail(problems, file) from exc
-
+            found.append((loc, message))
+    found += _matrix_problems(data)
     if known_rules is not None:
-        unknown = [
+        found += [
+            (loc, f"no rule with id {rule_id!r}")
+            for loc, rule_id in _rule_references(data)
+            if rule_id not in known_rules
+        ]
+
+    if found or policy is None:
+        problems = [
             DefinitionProblem(
                 file=file,
                 location=dotted(loc),
                 line=line_of(root, loc),
-                message=f"no rule with id {rule_id!r}",
+                message=message,
             )
-            for loc, rule_id in policy.rule_references()
-            if rule_id not in known_rules
+            for loc, message in found
         ]
-        if unknown:
-            raise _fail(unknown, file)
+        raise _fail(problems, file)
     return policy
 
 
@@ -351,13 +430,14 @@ def load_policy(path: str | Path | None = None) -> Policy:
     else:
         file = str(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
             problem = DefinitionProblem(
                 file=file,
                 location="(file)",
                 message=f"cannot read the policy file ({exc})",
             )
             raise _fail([problem], file) from exc
+        text = decode_definition(raw, file=file, what="policy")
     known = {r.rule_id for r in registry.all()}
     return parse_policy(text, file=file, known_rules=known or None)

@@ -13,7 +13,13 @@ from pydantic import BaseModel, ValidationError
 
 from itilmigrate.errors import DefinitionProblem, MappingDefinitionError
 from itilmigrate.mappings.spec import MappingDefinition
-from itilmigrate.yamlio import dotted, line_of, load_yaml
+from itilmigrate.yamlio import (
+    decode_definition,
+    dotted,
+    line_of,
+    load_yaml,
+    quote_impossible_dates,
+)
 
 BUNDLED_PACKAGE = "itilmigrate.mappings.definitions"
 
@@ -100,7 +106,7 @@ def parse_mapping(text: str, *, file: str) -> MappingDefinition:
     """
     try:
         root = yaml.compose(text)
-        data: Any = load_yaml(text)
+        data: Any = load_yaml(quote_impossible_dates(text, root))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -168,10 +174,10 @@ def load_mapping(name_or_path: str, *, base_dir: Path | None = None) -> LoadedMa
     """Load a bundled mapping by name (``heat``) or a mapping file by path.
 
     Raises:
-        MappingDefinitionError: the file is missing or invalid (exit 3).
+        MappingDefinitionError: the file is missing, not UTF-8 or invalid (exit 3).
     """
     file, raw = _locate(name_or_path, base_dir)
-    text = raw.decode("utf-8")
+    text = decode_definition(raw, file=file, what="mapping")
     definition = parse_mapping(text, file=file)
     return LoadedMapping(
         definition=definition, path=file, sha256=hashlib.sha256(raw).hexdigest()

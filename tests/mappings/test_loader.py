@@ -206,3 +206,159 @@ def test_parse_mapping_priority_level_outside_matrix_is_rejected():
         "m.yaml: priority (line 14): level '3' is impact 4 x urgency 3, which the "
         "matrix does not rate; add it to 'matrix'"
     ]
+
+
+def _with_dates(formats: str, time_formats: str = "['%H:%M:%S']") -> str:
+    return MINIMAL.replace(
+        "name: tiny\n",
+        f"name: tiny\ndates:\n  formats: {formats}\n  time_formats: {time_formats}\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("formats", "time_formats", "expected"),
+    [
+        pytest.param(
+            "['%Y-%m-%Q']",
+            "['%H:%M:%S']",
+            "m.yaml: dates.formats[0] (line 3): '%Q' in '%Y-%m-%Q' is not a strptime "
+            "directive; expected a date layout such as '%d/%m/%Y' built from "
+            "%d %m %Y %y %b %B %j %G (and %a %A %w %u %U %W %V %H %I %M %S %f %p %%)",
+            id="unknown-date-directive",
+        ),
+        pytest.param(
+            "['dd/mm/yyyy']",
+            "['%H:%M:%S']",
+            "m.yaml: dates.formats[0] (line 3): 'dd/mm/yyyy' has no date directive; "
+            "expected a strptime layout such as '%d/%m/%Y' with at least one of "
+            "%d %m %Y %y %b %B %j %G",
+            id="literal-date-layout",
+        ),
+        pytest.param(
+            "['%Y-%m-%d%']",
+            "['%H:%M:%S']",
+            "m.yaml: dates.formats[0] (line 3): '%Y-%m-%d%' ends with a lone '%'; "
+            "write '%%' for a literal percent sign",
+            id="trailing-percent",
+        ),
+        pytest.param(
+            "['%Y-%m-%d %z']",
+            "['%H:%M:%S']",
+            "m.yaml: dates.formats[0] (line 3): '%Y-%m-%d %z' reads a zone (%z), "
+            "which is not supported; drop it and set the mapping's 'timezone'",
+            id="zone-directive",
+        ),
+        pytest.param(
+            "['%c']",
+            "['%H:%M:%S']",
+            "m.yaml: dates.formats[0] (line 3): '%c' in '%c' depends on the "
+            "machine's locale; spell the layout out, such as '%d/%m/%Y %H:%M'",
+            id="locale-directive",
+        ),
+        pytest.param(
+            "['%Y-%U']",
+            "['%H:%M:%S']",
+            "m.yaml: dates.formats[0] (line 3): pandas cannot read dates with "
+            "'%Y-%U': Cannot use '%W' or '%U' without day and year",
+            id="pandas-refuses-combination",
+        ),
+        pytest.param(
+            "['%Y-%m-%d']",
+            "['%H:%M:%Q']",
+            "m.yaml: dates.time_formats[0] (line 4): '%Q' in '%H:%M:%Q' is not a "
+            "strptime directive; expected a time layout such as '%H:%M:%S' built "
+            "from %H %I %M %S %f %p",
+            id="unknown-time-directive",
+        ),
+        pytest.param(
+            "['%Y-%m-%d']",
+            "['%d/%m/%Y']",
+            "m.yaml: dates.time_formats[0] (line 4): '%d/%m/%Y' reads a date (%d %m "
+            "%Y); expected a time of day only, such as '%H:%M:%S' (date layouts go "
+            "in 'dates.formats')",
+            id="date-layout-as-time",
+        ),
+        pytest.param(
+            "['%Y-%m-%d']",
+            "['HH:MM']",
+            "m.yaml: dates.time_formats[0] (line 4): 'HH:MM' has no time directive; "
+            "expected a strptime layout such as '%H:%M:%S' with at least one of "
+            "%H %I %M %S %f %p",
+            id="literal-time-layout",
+        ),
+        pytest.param(
+            "['%Y-%m-%d']",
+            "[]",
+            "m.yaml: dates.time_formats (line 4): List should have at least 1 item "
+            "after validation, not 0",
+            id="no-time-format",
+        ),
+    ],
+)
+def test_parse_mapping_bad_date_layout_names_entry_and_expectation(
+    formats, time_formats, expected
+):
+    assert _problems(_with_dates(formats, time_formats)) == [expected]
+
+
+def test_parse_mapping_every_bad_date_layout_listed_at_once():
+    text = _with_dates("['%Y-%m-%Q', 'dd/mm/yyyy', '%d.%m.%Y']", "['%H:%M', '%d']")
+    problems = _problems(text)
+
+    assert [p.split(":")[1] for p in problems] == [
+        " dates.formats[0] (line 3)",
+        " dates.formats[1] (line 3)",
+        " dates.time_formats[1] (line 4)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        pytest.param("%d/%m/%Y %H:%M:%S.%f", id="date-with-time"),
+        pytest.param("%d %b %Y %I:%M %p", id="month-name-12-hour"),
+        pytest.param("%Y%%%j", id="escaped-percent-day-of-year"),
+        pytest.param("%G-W%V-%u", id="iso-week"),
+    ],
+)
+def test_parse_mapping_valid_date_layouts_are_accepted(layout):
+    definition = parse_mapping(_with_dates(f"['{layout}']"), file="m.yaml")
+
+    assert definition.dates.formats == [layout]
+
+
+def test_parse_mapping_escaped_percent_y_needs_no_pivot():
+    definition = parse_mapping(_with_dates("['%Y-%m-%d %%y']"), file="m.yaml")
+
+    assert definition.dates.two_digit_year_pivot is None
+
+
+def test_parse_mapping_matrix_with_a_hole_is_rejected():
+    text = MINIMAL + "priority:\n  matrix: {1: {1: 1, 2: 2}, 2: {1: 2}}\n"
+
+    assert _problems(text) == [
+        "m.yaml: priority (line 14): impact 2 has no priority for urgency 2; the "
+        "matrix must rate every impact [1, 2] x urgency [1, 2] it names"
+    ]
+
+
+def test_parse_mapping_impossible_yaml_date_is_a_problem_not_a_crash():
+    text = MINIMAL.replace("name: tiny\n", "name: tiny\ndescription: 2016-02-30\n")
+
+    definition = parse_mapping(text, file="m.yaml")
+
+    assert definition.description == "2016-02-30"
+
+
+def test_load_mapping_not_utf8_names_file_and_line(tmp_path: Path):
+    path = tmp_path / "latin.yaml"
+    path.write_bytes(MINIMAL.replace("CallLog", "Caf\xe9").encode("latin-1"))
+
+    with pytest.raises(MappingDefinitionError) as info:
+        load_mapping(str(path))
+
+    assert info.value.exit_code is ExitCode.CONFIG
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}: (file) (line 8): cannot read the mapping file: byte 0xe9 at "
+        "offset 136 is not UTF-8; save the file as UTF-8"
+    ]
