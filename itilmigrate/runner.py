@@ -126,6 +126,12 @@ def execute_job(
         report_dir,
         hint="choose another folder with --report-dir or options.report_dir.",
     )
+    if job.options.export_dir is not None and not dry_run:
+        # Checked now: found only after the load, it would fail every rerun too.
+        ensure_writable_folder(
+            Path(job.options.export_dir),
+            hint="choose another folder in options.export_dir.",
+        )
     quarantine = QuarantineWriter(report_dir, run.run_id)
     bars = _RichProgress() if progress else None
     target: Target | None = None

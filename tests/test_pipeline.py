@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from itilmigrate.errors import ConfigError
 from itilmigrate.generator import HeatManifest, generate_heat, write_heat_csv
 from itilmigrate.runner import execute_job
 from tests.factories import (
@@ -315,6 +316,29 @@ def test_limit_reads_n_rows_per_table_and_excludes_children_of_unread_calls(
     assert set(excluded["journal"]) <= {"option_limit"}
 
 
+def test_limit_on_a_fully_migrated_target_is_refused_before_writing(legacy, tmp_path):
+    job = make_job(tmp_path, f"sqlite:///{legacy[0]}")
+    full = execute_job(job, dry_run=False, limit=None)
+    limited_again = make_job(tmp_path / "other", f"sqlite:///{legacy[0]}")
+    execute_job(limited_again, dry_run=False, limit=50)
+    rehearsal = execute_job(job, dry_run=True, limit=50)
+
+    with pytest.raises(ConfigError) as caught:
+        execute_job(job, dry_run=False, limit=50)
+
+    assert caught.value.exit_code == 3
+    assert str(caught.value) == (
+        f"--limit on the target 'sqlite:///{tmp_path / 'target.db'}', which holds "
+        f"the full run {full.summary.run_id!r}: a limited run would rewrite people "
+        "and links from part of the source; nothing was written.\n"
+        "hint: rehearse with --dry-run --limit N, or give a new target with --target."
+    )
+    assert rehearsal.balanced
+    assert query(
+        tmp_path / "target.db", "SELECT COUNT(*), MIN(status) FROM migration_run"
+    ) == [(1, "balanced")]
+
+
 def test_upper_case_oracle_style_names_migrate_the_same(tmp_path):
     path = tmp_path / "upper.db"
     generate_heat(f"sqlite:///{path}", calls=1000, seed=7, case="upper")
@@ -424,3 +448,23 @@ def test_children_of_an_excluded_call_are_excluded_with_it(heat_copy, tmp_path):
         "(SELECT TRIM(CallID) FROM CallLog WHERE CallType = 'Complaint')",
     )
     assert rules["assignments"] == {"parent_excluded": child_rows[0][0]}
+
+
+def test_nul_in_a_key_quarantines_the_record_as_unparseable(heat_copy, tmp_path):
+    with sqlite3.connect(heat_copy) as connection:
+        connection.execute(
+            "UPDATE CallLog SET CallID = '0001' || char(0) || '0100' "
+            "WHERE CallID = '00010100'"
+        )
+    outcome = execute_job(
+        make_job(tmp_path, f"sqlite:///{heat_copy}"), dry_run=False, limit=None
+    )
+
+    assert outcome.balanced
+    counts = table_counts(outcome.summary_dict)
+    assert counts["calls"] == (1000, 991, 9, 0)
+    assert query(
+        tmp_path / "target.db",
+        "SELECT legacy_id, reason, detail FROM quarantine "
+        "WHERE detail LIKE '%control character%'",
+    ) == [("0001\u24000100", "unparseable", "key ['CallID'] holds a control character")]

@@ -595,6 +595,8 @@ class SqlTarget:
             return
         self._lock.acquire()
         self.create_tables()
+        if run.options.get("limit") is not None:
+            self._refuse_limit_over_full_run()
 
         source = run.options.get("source")
         options = json.dumps(
@@ -622,6 +624,40 @@ class SqlTarget:
                 f"Cannot record run {run.run_id!r} in the target ({_error_kind(exc)})."
             ) from exc
         logger.info("target prepared run_id=%s target=%s", run.run_id, self.display_url)
+
+    def _refuse_limit_over_full_run(self) -> None:
+        """Keep a ``--limit`` run from overwriting a full migration with part of it.
+
+        A limited run reads only some rows of each table: people, callers and links
+        derived from the rows it skips would be rewritten from what it did read.
+
+        Raises:
+            ConfigError: the target holds a finished run without a limit (exit 3).
+        """
+        query = (
+            select(MIGRATION_RUN.c.run_id, MIGRATION_RUN.c.options)
+            .where(
+                MIGRATION_RUN.c.status.in_(("balanced", "unbalanced")),
+                MIGRATION_RUN.c.dry_run.is_(False),
+            )
+            .order_by(MIGRATION_RUN.c.started_at)
+        )
+        try:
+            with self._engine.connect() as conn:
+                runs = conn.execute(query).all()
+        except SQLAlchemyError as exc:
+            raise TargetError(
+                f"Cannot read the runs of the target {self.display_url!r} "
+                f"({_error_kind(exc)})."
+            ) from exc
+        full = [r.run_id for r in runs if json.loads(r.options).get("limit") is None]
+        if full:
+            raise ConfigError(
+                f"--limit on the target {self.display_url!r}, which holds the full "
+                f"run {full[-1]!r}: a limited run would rewrite people and links from "
+                "part of the source; nothing was written.\nhint: rehearse with "
+                "--dry-run --limit N, or give a new target with --target."
+            )
 
     def load_batch(self, batch: EntityBatch, *, source_system: str) -> LoadStats:
         """Upsert one batch in one transaction, retrying it when the target is busy.
@@ -759,7 +795,10 @@ class SqlTarget:
                 "batch_id": prepared.batch_id,
                 "source_system": source_system,
                 "source_name": record.legacy_record.source_name,
-                "legacy_id": record.legacy_record.legacy_id,
+                # A key quarantined for holding NUL must still be stored, and
+                # PostgreSQL text cannot hold NUL: it shows as the symbol U+2400
+                # (the raw fields are JSON, which escapes it as \u0000).
+                "legacy_id": record.legacy_record.legacy_id.replace("\x00", "\u2400"),
                 "stage": record.stage.value,
                 "reason": record.reason.value,
                 "detail": record.detail,

@@ -48,6 +48,8 @@ DERIVED_CUSTOMERS = "derived_customers"
 DERIVED_PROBLEMS = "derived_problems"
 LIMIT_RULE = "option_limit"
 PARENT_RULE = "parent_excluded"
+#: C0 and C1 control characters; a legacy key holding one is quarantined.
+_KEY_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 _OPEN_STATES = {Status.NEW.value, Status.IN_PROGRESS.value, Status.ON_HOLD.value}
 
 
@@ -206,6 +208,14 @@ class Transformer:
             legacy_ids.isna() & ~excluded,
             QuarantineReason.MISSING_REQUIRED,
             f"key {self.mapping.key} is blank",
+        )
+        # A key is the record's identity: a NUL or other control character in it is
+        # corruption that no target stores alike (PostgreSQL refuses NUL outright),
+        # so the record is set aside rather than loaded under an altered key.
+        problems.add(
+            legacy_ids.str.contains(_KEY_CONTROL, regex=True, na=False) & ~excluded,
+            QuarantineReason.UNPARSEABLE,
+            f"key {self.mapping.key} holds a control character",
         )
         duplicates = self.state.duplicates.get(self.mapping.name)
         if duplicates:

@@ -284,6 +284,26 @@ def test_run_unwritable_report_folder_exits_io_before_data_moves(tmp_path, legac
     assert not (tmp_path / "target.db").exists()
 
 
+def test_run_unwritable_export_folder_exits_io_before_data_moves(tmp_path, legacy_db):
+    job = write_job(tmp_path, legacy_db)
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    job.write_text(
+        job.read_text().replace(
+            "report_dir: reports", "report_dir: reports, export_dir: file/export"
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = invoke("run", "--no-progress", str(job))
+
+    assert code == ExitCode.IO
+    assert out == ""
+    assert err == (
+        f"error: Cannot write to the folder '{tmp_path}/file/export' "
+        "(Not a directory).\nhint: choose another folder in options.export_dir.\n"
+    )
+    assert not (tmp_path / "target.db").exists()
+
+
 def test_main_interrupted_run_is_recorded_as_interrupted(
     monkeypatch, tmp_path, legacy_db
 ):

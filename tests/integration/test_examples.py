@@ -192,3 +192,30 @@ def test_example_job_real_export_balances_with_exact_counts(
     assert {name: inserted.get(name, 0) for name in expected.entities} == dict(
         expected.entities
     )
+    _check_example(job_name, f"sqlite:///{tmp_path}/t.db", tmp_path / "check")
+
+
+def _check_example(job_name: str, target: str, out: Path) -> None:
+    """``check`` the migrated export with its example policy, if it has one.
+
+    Each example's priorities follow its own matrix (ServiceNow's lookup,
+    Rabobank's 5 x 5 rule, the help desk's single level), so the priority rule
+    must find nothing on any of them.
+    """
+    policy = EXAMPLES / "policies" / f"{job_name}.yaml"
+    options = ["--policy", str(policy)] if policy.is_file() else []
+    result = CliRunner().invoke(
+        cli, ["--log-level", "error", "check", target, "--out", str(out), *options]
+    )
+
+    assert result.exit_code == 1, result.stderr  # every export has error findings
+    assert sorted(p.name for p in out.iterdir()) == [
+        "findings.csv",
+        "junit.xml",
+        "report.html",
+        "report.json",
+        "summary.md",
+    ]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    counts = {r["rule_id"]: r["finding_count"] for r in report["rules"]}
+    assert counts["incident.priority_not_matrix"] == 0

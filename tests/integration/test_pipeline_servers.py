@@ -194,3 +194,29 @@ def test_heat_job_into_mariadb_target_refuses_a_second_concurrent_run(
     assert f"(run {RUN_ID!r} of job 'heat-nightly')" in str(caught.value)
     assert outcome.balanced
     assert table_counts(outcome.summary_dict) == EXPECTED_COUNTS
+
+
+def test_heat_job_with_nul_in_a_key_into_postgresql_quarantines_it(
+    tmp_path, legacy_sqlite, pg_schema
+):
+    import sqlite3
+
+    with sqlite3.connect(legacy_sqlite) as connection:
+        connection.execute(
+            "UPDATE CallLog SET CallID = '0001' || char(0) || '0100' "
+            "WHERE CallID = '00010100'"
+        )
+    target = f"{POSTGRES_URL}?options=-csearch_path%3D{pg_schema}"
+    job = make_job(tmp_path, f"sqlite:///{legacy_sqlite}", target=target)
+    outcome = execute_job(job, dry_run=False, limit=None)
+
+    assert outcome.balanced
+    assert table_counts(outcome.summary_dict)["calls"] == (1000, 991, 9, 0)
+    engine = sa.create_engine(target)
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT legacy_id, reason FROM quarantine "
+            "WHERE detail = 'key [''CallID''] holds a control character'"
+        ).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [("0001\u24000100", "unparseable")]
