@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import MetaData, create_engine, inspect, select
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy import MetaData, create_engine, inspect, make_url, select
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from itilmigrate.entities import RECORD_TABLES, TABLE_MODELS, table_columns
-from itilmigrate.errors import TargetError, mask_secrets
+from itilmigrate.errors import ConfigError, TargetError, mask_secrets
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from sqlalchemy import URL, Connection, Engine
 
     from itilmigrate.compliance_checks.policy import Policy
 
@@ -185,6 +189,118 @@ def _keep_source(
     return kept
 
 
+#: Statuses of a run that reached its end (see ``runner.py``); a run still
+#: ``running``, or one that ``failed`` or was ``interrupted``, may have left the
+#: target half written, so it does not count as a migration to judge.
+_COMPLETED_STATUSES = ("balanced", "unbalanced")
+_URL_FORMS = "'dialect+driver://user@host/db' or 'sqlite:///path'"
+_NO_MIGRATION_HINT = (
+    "hint: check the URL (database name, schema, file path); `itilmigrate run` "
+    "writes the target that `check` reads."
+)
+
+
+def parse_target_url(target_url: str) -> URL:
+    """Parse the TARGET_URL argument of ``check``, before anything is written.
+
+    Raises:
+        ConfigError: SQLAlchemy cannot parse it (exit 3).
+    """
+    try:
+        return make_url(target_url)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(
+            f"The TARGET_URL argument {mask_secrets(target_url)!r} is not a "
+            f"SQLAlchemy database URL; expected the form {_URL_FORMS}."
+        ) from exc
+
+
+def _read_only_sqlite(url: URL, display: str) -> URL:
+    """Open a SQLite file read-only, and only when it exists.
+
+    SQLAlchemy would create an empty database for a mistyped path, and the check
+    would then judge nothing and pass; ``mode=ro`` also guarantees that a check
+    never writes to the target.
+
+    Raises:
+        TargetError: The SQLite file does not exist (exit 4).
+    """
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in {"", ":memory:"}:
+        return url
+    if database.startswith("file:"):
+        return url
+    path = Path(database).expanduser().resolve()
+    if not path.is_file():
+        raise TargetError(
+            f"Target {display!r} holds no itilmigrate migration: there is no SQLite "
+            f"database file {str(path)!r}.\n{_NO_MIGRATION_HINT}"
+        )
+    uri = "file:" + urllib.parse.quote(str(path))
+    return url.set(database=uri, query={**url.query, "mode": "ro", "uri": "true"})
+
+
+def _connect(engine: Engine, display: str) -> Connection:
+    """Open a connection; a refused login names the driver's reason, masked.
+
+    Raises:
+        TargetError: The database is unreachable or refuses the login (exit 4).
+    """
+    try:
+        return engine.connect()
+    except DBAPIError as exc:
+        # The first line of a driver's connect error names the cause (bad password,
+        # unknown database, refused connection) and never quotes legacy values.
+        lines = str(exc.orig).strip().splitlines() if exc.orig is not None else []
+        reason = mask_secrets(lines[0]) if lines else ""
+        kind = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+        raise TargetError(
+            f"Cannot connect to the target {display!r} ({kind}: {reason}).\n"
+            "hint: check that the server runs and the URL is right."
+        ) from exc
+
+
+def _require_migration(
+    runs: pd.DataFrame, display: str, source_system: str | None
+) -> None:
+    """Refuse a target without a completed run (of ``source_system``, if given).
+
+    A check of a database that holds no migration finds nothing and would pass;
+    a mistyped database name must not turn a CI pipeline green.
+
+    Raises:
+        TargetError: No completed run (of that source system) is recorded (exit 4).
+    """
+    done = runs.loc[runs["status"].isin(_COMPLETED_STATUSES) & ~runs["dry_run"]]
+    if done.empty:
+        statuses = runs["status"].value_counts().sort_index()
+        listed = ", ".join(f"{status} {count}" for status, count in statuses.items())
+        raise TargetError(
+            f"Target {display!r} holds no completed itilmigrate migration: table "
+            f"'migration_run' lists {len(runs)} run(s)"
+            + (f" ({listed})" if listed else "")
+            + f" and none finished.\n{_NO_MIGRATION_HINT}"
+        )
+    if source_system is None:
+        return
+
+    systems = sorted(
+        {
+            system
+            for options, mapping_name in zip(
+                done["options"].tolist(), done["mapping_name"].tolist(), strict=True
+            )
+            if (system := _run_system(options, mapping_name)) is not None
+        }
+    )
+    if source_system not in systems:
+        raise TargetError(
+            f"Target {display!r} holds no completed run of source system "
+            f"{source_system!r}; it holds runs of {systems}.\n"
+            "hint: choose one of them with --source-system, or leave it out."
+        )
+
+
 def load_context(
     target_url: str,
     *,
@@ -195,6 +311,9 @@ def load_context(
 ) -> RuleContext:
     """Read every target table into a :class:`RuleContext`.
 
+    The target is opened read-only where the database allows it (SQLite), and
+    must hold at least one completed migration run.
+
     Args:
         target_url: SQLAlchemy URL of the target database.
         policy: The policy the rules apply.
@@ -203,18 +322,34 @@ def load_context(
         source_system: Judge only this source system's rows.
 
     Raises:
-        TargetError: The target cannot be reached or read (exit 4).
+        ConfigError: The URL cannot be parsed, or names a dialect or driver that
+            is not installed (exit 3).
+        TargetError: The target cannot be reached or read, or holds no completed
+            migration run (of ``source_system``, when given) (exit 4).
     """
     display = mask_secrets(target_url)
+    url = _read_only_sqlite(parse_target_url(target_url), display)
     try:
-        engine = create_engine(target_url)
-    except (ArgumentError, ImportError, ValueError) as exc:
-        raise TargetError(f"Cannot open target {display!r}: {exc}") from exc
+        engine = create_engine(url)
+    except (ArgumentError, ImportError) as exc:
+        # NoSuchModuleError (an unknown dialect or driver) is an ArgumentError.
+        raise ConfigError(
+            f"Target URL {display!r} names a database dialect or driver that is not "
+            f"installed ({type(exc).__name__}); expected the form {_URL_FORMS}."
+        ) from exc
 
     frames: dict[str, pd.DataFrame] = {}
     try:
-        with engine.connect() as conn:
+        with _connect(engine, display) as conn:
             present = set(inspect(conn).get_table_names())
+            if "migration_run" not in present:
+                among = (
+                    f"among its {len(present)} table(s)" if present else "(no tables)"
+                )
+                raise TargetError(
+                    f"Target {display!r} holds no itilmigrate migration: it has no "
+                    f"'migration_run' table {among}.\n{_NO_MIGRATION_HINT}"
+                )
             metadata = MetaData()
             wanted = [name for name in TABLE_COLUMNS if name in present]
             metadata.reflect(bind=conn, only=wanted)
@@ -232,6 +367,7 @@ def load_context(
     finally:
         engine.dispose()
 
+    _require_migration(frames["migration_run"], display, source_system)
     if source_system is not None:
         frames = _keep_source(frames, source_system)
     clock = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)

@@ -32,9 +32,11 @@ from itilmigrate.errors import ExitCode, MappingDefinitionError
 from itilmigrate.mappings.loader import LoadedMapping, parse_mapping
 from itilmigrate.mappings.spec import EntityKind, field_kind
 from itilmigrate.transform.converters import blank_to_none
+from itilmigrate.transform.fields import evaluate, join_key
 from itilmigrate.yamlio import dotted, line_of
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
 
     from itilmigrate.compliance_checks.gx_adapter import GxRun
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from itilmigrate.mappings.spec import Condition, MappingDefinition, SourceMapping
     from itilmigrate.pipeline import SampleOutcome
     from itilmigrate.run import RunContext
+    from itilmigrate.transform.engine import SourcePlan
 
 logger = logging.getLogger(__name__)
 
@@ -407,14 +410,36 @@ def check_coverage(
                 continue
             loc = tuple(where.split("."))
             line = line_of(root, loc)
+            head = (
+                f"{file}: {where} (line {line}): {len(uncovered)} value(s) of "
+                f"{table}.{actual_column} (sources[{index}].fields.{name}) have "
+                f"no target and no default, {int(uncovered.sum())} record(s)"
+            )
+            withheld = _not_codes(values, covered=len(values) - len(uncovered))
+            if withheld is not None:
+                check.findings.append(
+                    _finding(
+                        COVERAGE,
+                        f"{head}. Values not quoted: {withheld}. Check that "
+                        f"sources[{index}].fields.{name}.column names the right "
+                        "column.",
+                        run_id,
+                        severity=Severity.ERROR,
+                        location=where,
+                        line=line,
+                        table=table,
+                        column=actual_column,
+                        distinct_count=len(values),
+                        uncovered_count=len(uncovered),
+                        record_count=int(uncovered.sum()),
+                    )
+                )
+                continue
             listed = ", ".join(f"{v!r} ({n})" for v, n in uncovered.head(20).items())
             check.findings.append(
                 _finding(
                     COVERAGE,
-                    f"{file}: {where} (line {line}): {len(uncovered)} value(s) of "
-                    f"{table}.{actual_column} (sources[{index}].fields.{name}) have "
-                    f"no target and no default, {int(uncovered.sum())} record(s): "
-                    f"{listed}. Add them under {where}"
+                    f"{head}: {listed}. Add them under {where}"
                     + (".values" if where.startswith("value_maps") else "")
                     + " or set a default.",
                     run_id,
@@ -429,7 +454,216 @@ def check_coverage(
     return check
 
 
+#: A column whose values a coverage finding may quote holds legacy *codes*: few
+#: distinct values, each short. More, or longer, values are free text or names.
+_CODE_MAX_DISTINCT = 50
+_CODE_MAX_LENGTH = 40
+
+
+def _not_codes(values: pd.Series, *, covered: int) -> str | None:
+    """Say why a column's values must not be quoted, or None when they are codes.
+
+    Coverage findings reach stdout, junit.xml and CI logs, where legacy free text
+    and people's names must never appear. A value-mapped column that holds them
+    is nearly always the wrong column: a description where the status belongs,
+    the assignee's name where the group belongs.
+
+    Args:
+        values: Counts of the column's distinct present values (whole table).
+        covered: How many of those values the value map already covers.
+    """
+    longest = int(values.index.str.len().max())
+    if len(values) > _CODE_MAX_DISTINCT or longest > _CODE_MAX_LENGTH:
+        return (
+            f"the column holds {len(values)} distinct value(s) of up to {longest} "
+            "character(s), which looks like free text, not legacy codes"
+        )
+    if covered == 0:
+        # Short values that share nothing with the map: most likely names (staff,
+        # customers) from a neighbouring column, such as HEAT's Assignee.
+        return (
+            f"none of the column's {len(values)} distinct value(s) is in the map, "
+            "so they may be names or free text rather than the codes it was written "
+            "for"
+        )
+    return None
+
+
 # -- the transformed sample -----------------------------------------------------
+
+
+class ParentSampledSource:
+    """A source whose child tables yield only children of the sampled records.
+
+    The pipeline samples each table on its own: the first ``sample`` records by
+    key. Children of records outside the record sample are then set aside, and
+    children whose parent key sorts first (HEAT's orphaned Asgnmnt and Journal
+    rows, with CallIDs below every call's) fill the child sample, so a sample of 5
+    could show 5 of 5 assignments as orphans. Reading children of the sampled
+    records only keeps the child sample about the records it sampled; orphans are
+    counted over the whole table instead (:func:`count_orphans`).
+    """
+
+    def __init__(
+        self, source: Source, plans: list[SourcePlan], blanks: list[str]
+    ) -> None:
+        self._source = source
+        self.source_name = source.source_name
+        self._blanks = blanks
+        by_name = {plan.mapping.name: plan for plan in plans}
+        self._parents: dict[str, SourcePlan] = {}
+        self._children: dict[str, SourcePlan] = {}
+        for plan in plans:
+            parent = by_name.get(plan.mapping.parent or "")
+            if parent is not None and plan.mapping.parent_key:
+                self._parents.setdefault(parent.table, parent)
+                self._children.setdefault(plan.table, plan)
+        #: Keys of the records read so far, per record source name.
+        self.sampled: dict[str, set[str]] = {}
+
+    def list_tables(self) -> list[str]:
+        """Return the actual table names in the source."""
+        return self._source.list_tables()
+
+    def columns(self, table: str) -> list[str]:
+        """Return the actual column names of ``table``."""
+        return self._source.columns(table)
+
+    def resolve_table(self, name: str) -> str | None:
+        """Return the actual name of table ``name``, or ``None``."""
+        return self._source.resolve_table(name)
+
+    def count(self, table: str) -> int:
+        """Return the number of records in ``table``."""
+        return self._source.count(table)
+
+    def close(self) -> None:
+        """Close the wrapped source."""
+        self._source.close()
+
+    def read_batches(
+        self,
+        table: str,
+        columns: Sequence[str],
+        *,
+        batch_size: int,
+        order_by: Sequence[str] = (),
+        limit: int | None = None,
+    ) -> Iterator[pd.DataFrame]:
+        """Read as the wrapped source does; a limited child read takes sampled kin.
+
+        Unlimited reads (the pipeline's key scans) pass through untouched, so
+        duplicate keys and known records are judged on the whole table.
+        """
+        if limit is None:
+            return self._source.read_batches(
+                table, columns, batch_size=batch_size, order_by=order_by
+            )
+        child = self._children.get(table)
+        if child is not None:
+            return self._kin(child, columns, batch_size, order_by, limit)
+        frames = self._source.read_batches(
+            table, columns, batch_size=batch_size, order_by=order_by, limit=limit
+        )
+        parent = self._parents.get(table)
+        return frames if parent is None else self._collect(parent, frames)
+
+    def _collect(
+        self, plan: SourcePlan, frames: Iterator[pd.DataFrame]
+    ) -> Iterator[pd.DataFrame]:
+        keys = self.sampled.setdefault(plan.mapping.name, set())
+        for df in frames:
+            found = join_key(df, plan.columns, plan.mapping.key, self._blanks)
+            keys.update(found.dropna())
+            yield df
+
+    def _kin(
+        self,
+        plan: SourcePlan,
+        columns: Sequence[str],
+        batch_size: int,
+        order_by: Sequence[str],
+        limit: int,
+    ) -> Iterator[pd.DataFrame]:
+        wanted = self.sampled.get(plan.mapping.parent or "", set())
+        left = limit
+        frames = self._source.read_batches(
+            plan.table, columns, batch_size=batch_size, order_by=order_by
+        )
+        for df in frames:
+            parent_key = plan.mapping.parent_key or []
+            parents = join_key(df, plan.columns, parent_key, self._blanks)
+            kept = df.loc[parents.isin(wanted).to_numpy()].head(left)
+            if kept.empty:
+                continue
+            left -= len(kept)
+            yield kept.reset_index(drop=True)
+            if left <= 0:
+                return
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrphanCount:
+    """Children of one source, over its whole table, that a run would set aside."""
+
+    source_name: str
+    parent: str
+    table: str
+    read_count: int
+    orphan_count: int
+    blank_count: int
+
+
+def count_orphans(
+    definition: MappingDefinition, source: Source, plans: list[SourcePlan]
+) -> list[OrphanCount]:
+    """Count the children whose parent key is blank or names no record, per source.
+
+    Reads the key and exclusion columns of whole tables, as the pipeline's key
+    scan does; children that an exclusion rule sets aside are not counted.
+    """
+    blanks = definition.blank_values
+    by_name = {plan.mapping.name: plan for plan in plans}
+    known: dict[str, set[str]] = {}
+    counted = []
+    for plan in plans:
+        mapping = plan.mapping
+        parent = by_name.get(mapping.parent or "")
+        if parent is None or not mapping.parent_key:
+            continue
+        if parent.mapping.name not in known:
+            key_columns = [parent.columns[k] for k in parent.mapping.key]
+            keys: set[str] = set()
+            for df in source.read_batches(parent.table, key_columns, batch_size=50_000):
+                found_keys = join_key(df, parent.columns, parent.mapping.key, blanks)
+                keys.update(found_keys.dropna())
+            known[parent.mapping.name] = keys
+        wanted = set(mapping.parent_key)
+        for rule in mapping.exclude:
+            wanted |= rule.when.columns()
+        read = orphans = blank = 0
+        for df in source.read_batches(
+            plan.table, sorted({plan.columns[c] for c in wanted}), batch_size=50_000
+        ):
+            excluded = pd.Series(False, index=df.index)
+            for rule in mapping.exclude:
+                excluded |= evaluate(rule.when, df, plan.columns, blanks)
+            parents = join_key(df, plan.columns, mapping.parent_key, blanks)[~excluded]
+            read += len(df)
+            blank += int(parents.isna().sum())
+            unknown = parents.notna() & ~parents.isin(known[parent.mapping.name])
+            orphans += int(unknown.sum())
+        counted.append(
+            OrphanCount(
+                source_name=mapping.name,
+                parent=parent.mapping.name,
+                table=plan.table,
+                read_count=read,
+                orphan_count=orphans,
+                blank_count=blank,
+            )
+        )
+    return counted
 
 
 def check_sample(
@@ -440,8 +674,13 @@ def check_sample(
     text: str,
     run_id: str,
     max_quarantine_share: float = 0.05,
+    orphans: Sequence[OrphanCount] = (),
 ) -> CheckResult:
-    """Turn the quarantine of the transformed sample into findings."""
+    """Turn the quarantine of the transformed sample, and orphans, into findings.
+
+    ``orphans`` are counted over whole child tables, since the sample holds only
+    children of the sampled records (:class:`ParentSampledSource`).
+    """
     from itilmigrate.profiling import detect_layouts  # noqa: PLC0415
 
     check = CheckResult(check_id=QUARANTINE, title="sample transforms cleanly")
@@ -472,7 +711,50 @@ def check_sample(
                 count=len(records),
             )
         )
+    for counted in orphans:
+        check.findings.extend(
+            _orphan_findings(counted, file, run_id, max_quarantine_share)
+        )
     return check
+
+
+def _orphan_findings(
+    counted: OrphanCount, file: str, run_id: str, max_share: float
+) -> list[Finding]:
+    """Findings for the children a run would quarantine for their parent key."""
+    findings = []
+    for count, reason, what in (
+        (
+            counted.blank_count,
+            "missing_required",
+            "a blank parent key",
+        ),
+        (
+            counted.orphan_count,
+            "invalid_reference",
+            f"a parent key that no record in {counted.parent!r} has",
+        ),
+    ):
+        if not count:
+            continue
+        share = count / max(counted.read_count, 1)
+        findings.append(
+            _finding(
+                QUARANTINE,
+                f"{file}: source {counted.source_name!r}: {count} of "
+                f"{counted.read_count} record(s) in table {counted.table!r} "
+                f"({share:.1%}) have {what}; a run quarantines them as {reason!r}. "
+                "Counted over the whole table: the sample holds children of "
+                "sampled records only.",
+                run_id,
+                severity=Severity.ERROR if share > max_share else Severity.WARNING,
+                source_name=counted.source_name,
+                reason=reason,
+                count=count,
+                read_count=counted.read_count,
+            )
+        )
+    return findings
 
 
 def _date_hint(
@@ -546,13 +828,20 @@ def validate_mapping(
         report.elapsed_seconds = time.perf_counter() - started
         return report
 
-    from itilmigrate.pipeline import sample_entities  # noqa: PLC0415
+    from itilmigrate.pipeline import plan_sources, sample_entities  # noqa: PLC0415
 
     step_started = time.perf_counter()
     loaded = LoadedMapping(definition=definition, path=file, sha256="")
-    outcome = sample_entities(loaded, source, run, sample=sample)
+    plans = plan_sources(definition, source, file)
+    kin = ParentSampledSource(source, plans, definition.blank_values)
+    outcome = sample_entities(loaded, kin, run, sample=sample)
     sample_check = check_sample(
-        definition, outcome, file=file, text=text, run_id=run.run_id
+        definition,
+        outcome,
+        file=file,
+        text=text,
+        run_id=run.run_id,
+        orphans=count_orphans(definition, source, plans),
     )
     sample_check.seconds = time.perf_counter() - step_started
     report.checks.append(sample_check)

@@ -113,7 +113,13 @@ def test_check_bad_policy_exits_config(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_check_unreadable_target_exits_io(tmp_path):
+HINT = (
+    "hint: check the URL (database name, schema, file path); `itilmigrate run` "
+    "writes the target that `check` reads.\n"
+)
+
+
+def test_check_missing_sqlite_file_exits_io_and_creates_nothing(tmp_path):
     missing = tmp_path / "no" / "such" / "target.db"
 
     code, out, err = invoke(
@@ -121,8 +127,82 @@ def test_check_unreadable_target_exits_io(tmp_path):
     )
 
     assert code == ExitCode.IO
+    assert err == (
+        f"error: Target 'sqlite:///{missing}' holds no itilmigrate migration: there "
+        f"is no SQLite database file '{missing}'.\n{HINT}"
+    )
     assert out == ""
-    assert err.startswith("error: Cannot read target")
+    assert not (tmp_path / "no").exists()
+
+
+def test_check_unreadable_target_exits_io(tmp_path):
+    path = tmp_path / "not-a-db.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+
+    code, out, err = invoke("check", f"sqlite:///{path}", "--out", str(tmp_path))
+
+    assert code == ExitCode.IO
+    assert err == (f"error: Cannot read target 'sqlite:///{path}' (DatabaseError).\n")
+    assert out == ""
+
+
+@pytest.mark.slow
+def test_check_legacy_database_exits_io_no_migration(tmp_path, target):
+    # The HEAT database the target was migrated from: a typo away from the target.
+    legacy = target.removesuffix("target.db") + "heat.db"
+
+    code, out, err = invoke("check", legacy, "--out", str(tmp_path))
+
+    assert code == ExitCode.IO
+    assert err == (
+        f"error: Target {legacy!r} holds no itilmigrate migration: it has "
+        f"no 'migration_run' table among its 5 table(s).\n{HINT}"
+    )
+    assert out == ""
+
+
+def test_check_unparseable_url_exits_config_naming_the_argument(tmp_path):
+    code, out, err = invoke("check", "notaurl", "--out", str(tmp_path))
+
+    assert code == ExitCode.CONFIG
+    assert err == (
+        "error: The TARGET_URL argument 'notaurl' is not a SQLAlchemy database URL; "
+        "expected the form 'dialect+driver://user@host/db' or 'sqlite:///path'.\n"
+    )
+    assert out == ""
+
+
+def test_check_refused_connection_names_driver_reason_without_password(tmp_path):
+    # Port 1 has no server: the connection is refused at once.
+    url = "postgresql+psycopg://migrator:s3cret@127.0.0.1:1/itil"
+
+    code, out, err = invoke("check", url, "--out", str(tmp_path))
+
+    assert code == ExitCode.IO
+    assert err == (
+        "error: Cannot connect to the target "
+        "'postgresql+psycopg://migrator:***@127.0.0.1:1/itil' (OperationalError: "
+        'connection failed: connection to server at "127.0.0.1", port 1 failed: '
+        "Connection refused).\n"
+        "hint: check that the server runs and the URL is right.\n"
+    )
+    assert out == ""
+    assert "s3cret" not in err
+
+
+@pytest.mark.slow
+def test_check_unknown_source_system_exits_io_listing_known_ones(tmp_path, target):
+    code, out, err = invoke(
+        "check", target, "--out", str(tmp_path), "--source-system", "nosuch"
+    )
+
+    assert code == ExitCode.IO
+    assert err == (
+        f"error: Target {target!r} holds no completed run of source system 'nosuch'; "
+        "it holds runs of ['heat'].\n"
+        "hint: choose one of them with --source-system, or leave it out.\n"
+    )
+    assert out == ""
 
 
 def test_check_bad_baseline_exits_config(tmp_path):

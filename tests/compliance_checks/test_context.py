@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, insert
+from sqlalchemy import create_engine, insert, text
 
 from itilmigrate.compliance_checks.context import load_context
 from itilmigrate.compliance_checks.policy import load_policy
-from itilmigrate.errors import TargetError
+from itilmigrate.errors import ConfigError, TargetError
 from itilmigrate.load.tables import ENTITY_TABLES, MIGRATION_RUN, metadata
 from tests.compliance_checks.factories import make_incident, make_run
 
@@ -89,6 +89,112 @@ def test_load_context_unreadable_target_raises_target_error(tmp_path):
         load_context(f"sqlite:///{path}", policy=load_policy(), run_id="c")
 
 
-def test_load_context_bad_url_raises_target_error():
-    with pytest.raises(TargetError, match="Cannot open target"):
+def test_load_context_unknown_dialect_raises_config_error():
+    with pytest.raises(ConfigError) as raised:
         load_context("nosuchdialect://x", policy=load_policy(), run_id="c")
+
+    assert str(raised.value) == (
+        "Target URL 'nosuchdialect://x' names a database dialect or driver that is "
+        "not installed (NoSuchModuleError); expected the form "
+        "'dialect+driver://user@host/db' or 'sqlite:///path'."
+    )
+
+
+def test_load_context_unparseable_url_raises_config_error_naming_argument():
+    with pytest.raises(ConfigError) as raised:
+        load_context("notaurl", policy=load_policy(), run_id="c")
+
+    assert raised.value.exit_code == 3
+    assert str(raised.value) == (
+        "The TARGET_URL argument 'notaurl' is not a SQLAlchemy database URL; "
+        "expected the form 'dialect+driver://user@host/db' or 'sqlite:///path'."
+    )
+
+
+HINT = (
+    "hint: check the URL (database name, schema, file path); `itilmigrate run` "
+    "writes the target that `check` reads."
+)
+
+
+def test_load_context_missing_sqlite_file_raises_and_creates_nothing(tmp_path):
+    missing = tmp_path / "nonexist.db"
+
+    with pytest.raises(TargetError) as raised:
+        load_context(f"sqlite:///{missing}", policy=load_policy(), run_id="c")
+
+    assert str(raised.value) == (
+        f"Target 'sqlite:///{missing}' holds no itilmigrate migration: there is no "
+        f"SQLite database file '{missing}'.\n{HINT}"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_load_context_empty_sqlite_file_raises_no_migration(tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+
+    with pytest.raises(TargetError) as raised:
+        load_context(f"sqlite:///{empty}", policy=load_policy(), run_id="c")
+
+    assert str(raised.value) == (
+        f"Target 'sqlite:///{empty}' holds no itilmigrate migration: it has no "
+        f"'migration_run' table (no tables).\n{HINT}"
+    )
+    assert empty.read_bytes() == b""
+
+
+def test_load_context_legacy_database_raises_no_migration(tmp_path):
+    legacy = tmp_path / "legacy.db"
+    engine = create_engine(f"sqlite:///{legacy}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE CallLog (CallID TEXT)"))
+        conn.execute(text("CREATE TABLE Journal (CallID TEXT)"))
+    engine.dispose()
+
+    with pytest.raises(TargetError) as raised:
+        load_context(f"sqlite:///{legacy}", policy=load_policy(), run_id="c")
+
+    assert str(raised.value) == (
+        f"Target 'sqlite:///{legacy}' holds no itilmigrate migration: it has no "
+        f"'migration_run' table among its 2 table(s).\n{HINT}"
+    )
+
+
+def test_load_context_no_finished_run_raises_no_migration(tmp_path):
+    url = f"sqlite:///{tmp_path / 'target.db'}"
+    engine = create_engine(url)
+    metadata.create_all(engine)
+    run = make_run(status="failed", finished_at=None)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(MIGRATION_RUN),
+            [
+                {
+                    k: v.to_pydatetime() if isinstance(v, pd.Timestamp) else v
+                    for k, v in run.items()
+                }
+            ],
+        )
+    engine.dispose()
+
+    with pytest.raises(TargetError) as raised:
+        load_context(url, policy=load_policy(), run_id="c")
+
+    assert str(raised.value) == (
+        f"Target {url!r} holds no completed itilmigrate migration: table "
+        f"'migration_run' lists 1 run(s) (failed 1) and none finished.\n{HINT}"
+    )
+
+
+def test_load_context_unknown_source_system_lists_the_known_ones(target_url):
+    with pytest.raises(TargetError) as raised:
+        load_context(
+            target_url, policy=load_policy(), run_id="c", source_system="nosuch"
+        )
+
+    assert str(raised.value) == (
+        f"Target {target_url!r} holds no completed run of source system 'nosuch'; "
+        "it holds runs of ['heat'].\n"
+        "hint: choose one of them with --source-system, or leave it out."
+    )

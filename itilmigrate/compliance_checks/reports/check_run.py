@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from itilmigrate.compliance_checks.context import load_context
+from itilmigrate.compliance_checks.context import load_context, parse_target_url
 from itilmigrate.compliance_checks.findings import Severity
 from itilmigrate.compliance_checks.kpis import compute_kpis
 from itilmigrate.compliance_checks.policy import DEFAULT_POLICY, load_policy
@@ -58,12 +58,15 @@ def run_check(
     """Check ``target_url`` and write the requested reports into ``out_dir``.
 
     Raises:
-        ConfigError: The policy or the baseline is invalid (exit 3).
-        TargetError: The target cannot be read, or ``out_dir`` written (exit 4).
+        ConfigError: The policy, the baseline or the target URL is invalid (exit 3).
+        TargetError: The target cannot be read or holds no completed migration run,
+            or ``out_dir`` cannot be written (exit 4).
     """
     started = time.perf_counter()
     policy = load_policy(policy_file)
     baseline = load_baseline(baseline_file) if baseline_file is not None else None
+    # An unparseable URL is a configuration error: refuse it before --out is made.
+    parse_target_url(target_url)
     ensure_writable_folder(out_dir, hint="choose another folder with --out.")
     clock = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     run_id = new_run_id(clock.to_pydatetime())
