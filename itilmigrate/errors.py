@@ -35,8 +35,15 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
-_URL_PASSWORD = re.compile(
-    r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]*)(?=@)"
+# The password runs from the user's ':' to the LAST '@' before the next whitespace:
+# job files hold URLs whose password has an unescaped '@' or '/' (SQLAlchemy reads
+# both as part of it), and over-masking a path or query is safer than a leak.
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>\S*)(?=@)")
+# ``user:password@host`` without a scheme (a mistyped target) starts a word, after
+# whitespace, a quote, '=' or '('; '//' after the ':' is a URL's, masked above. It
+# stops at ';', so an ODBC ``Server=tcp:host,1433;UID=bob@tenant`` keeps its server.
+_BARE_PASSWORD = re.compile(
+    r"(?<![^\s'\"=(\[<,])(?P<head>[^\s'\"=(\[<,;:/@]+:)(?!//)(?P<pw>[^\s;]*)(?=@)"
 )
 _ODBC_PASSWORD = re.compile(
     # A value already masked is left alone, so that masking a message that quotes
@@ -49,8 +56,12 @@ def mask_secrets(text: str) -> str:
     """Return ``text`` with passwords in URLs and ODBC strings replaced by ``***``.
 
     Used for every connection string that reaches a log line, message or report.
+    Masks ``scheme://user:password@host`` up to the last ``@`` of the address,
+    a bare ``user:password@host``, ``PWD=``/``Password=`` attributes and
+    ``?password=`` query parameters.
     """
     masked = _URL_PASSWORD.sub(r"\g<head>***", text)
+    masked = _BARE_PASSWORD.sub(r"\g<head>***", masked)
     return _ODBC_PASSWORD.sub(r"\g<head>***", masked)
 
 

@@ -282,3 +282,26 @@ def test_profile_csv_folder_sniffs_delimiters_and_dotted_table_names(
             "orphan_key_count": 1,
         }
     ]
+
+
+def test_profile_csv_folder_with_an_empty_file_exits_4_naming_it(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "Asgnmnt.csv").write_text("CallID,HEATSeq\n1,1\n", encoding="utf-8")
+    (folder / "CallLog.csv").write_bytes(b"")
+
+    result = CliRunner().invoke(
+        cli,
+        ["--log-level", "error", "profile", str(folder), "--out", str(tmp_path / "p")],
+    )
+
+    assert result.exit_code == ExitCode.IO
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: Source 'source', table 'CallLog': File "
+        f"{str(folder / 'CallLog.csv')!r} is empty: no header line.\n"
+        "hint: export the table again, or remove the file or narrow the source's "
+        "`pattern`.\n"
+    )

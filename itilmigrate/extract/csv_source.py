@@ -5,7 +5,10 @@ and the shape of its records (count, narrowest and widest). A file whose records
 all have the same width is read with pandas' C parser, which is several times
 faster than the csv module; a ragged file (short or long records) is read with
 the csv module so that missing fields become ``None`` and surplus fields get
-columns of their own.
+columns of their own. Profiling warns once per file, with counts and line
+numbers only, about records whose width differs from the header's, about stray
+quotes, and when ``auto`` reads a file as anything but UTF-8; a file without a
+header line is a :class:`SourceError`.
 
 Header names are taken by position, so blank and repeated names survive: a blank
 name becomes ``column_N`` (1-based position) and a repeated one ``Name#2``,
@@ -213,12 +216,86 @@ def byte_safe(encoding: str, delimiter: str) -> bool:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Shape:
-    """Data records of a file (header excluded) and their narrowest/widest width."""
+    """Data records of a file (header excluded) and their narrowest/widest width.
+
+    ``expected`` is the header's width (the first record's without a header);
+    ``ragged`` counts the records of another width, the first starting on line
+    ``first_ragged_line`` (1-based, blank lines counted).
+    """
 
     rows: int
     narrowest: int
     widest: int
     header_first: bool
+    expected: int = 0
+    ragged: int = 0
+    first_ragged_line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _BadQuoting:
+    """Records a strict parse rejects (stray quotes); the first starts on ``line``."""
+
+    records: int
+    line: int
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Running counts of record widths, in file order, that make a :class:`_Shape`."""
+
+    rows: int = 0
+    narrowest: int = sys.maxsize
+    widest: int = 0
+    expected: int | None = None
+    ragged: int = 0
+    first_ragged_line: int | None = None
+
+    def add(self, width: int, line: int) -> None:
+        """Count one record of ``width`` fields that starts on ``line``."""
+        if self.expected is None:
+            self.expected = width
+        elif width != self.expected:
+            self.ragged += 1
+            self.first_ragged_line = self.first_ragged_line or line
+        self.rows += 1
+        self.narrowest = min(self.narrowest, width)
+        self.widest = max(self.widest, width)
+
+    def add_expected(self, count: int) -> None:
+        """Count ``count`` records of the expected width, not passed to :meth:`add`."""
+        if count and self.expected is not None:
+            self.rows += count
+            self.narrowest = min(self.narrowest, self.expected)
+            self.widest = max(self.widest, self.expected)
+
+    def add_lines(self, widths: NDArray[np.int64], first_line: int) -> None:
+        """Count the records of consecutive lines from ``first_line`` (0: blank)."""
+        present = widths > 0
+        kept = widths[present]
+        if not kept.size:
+            return
+        if self.expected is None:
+            self.expected = int(kept[0])
+        others = np.flatnonzero(present & (widths != self.expected))
+        if others.size:
+            self.ragged += int(others.size)
+            if self.first_ragged_line is None:
+                self.first_ragged_line = first_line + int(others[0])
+        self.rows += int(kept.size)
+        self.narrowest = min(self.narrowest, int(kept.min()))
+        self.widest = max(self.widest, int(kept.max()))
+
+    def shape(self, *, header_first: bool) -> _Shape:
+        return _Shape(
+            rows=self.rows,
+            narrowest=min(self.narrowest, self.widest),
+            widest=self.widest,
+            header_first=header_first,
+            expected=self.expected or 0,
+            ragged=self.ragged,
+            first_ragged_line=self.first_ragged_line,
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -294,7 +371,7 @@ def _scan_bytes(
     block decodes on its own.
     """
     scan = _ByteScan(encoding=encoding)
-    rows, narrowest, widest = 0, sys.maxsize, 0
+    tally = _Tally()
     offset, lines = 0, 0
     header_pending, carry = header, b""
     with _open_binary(path) as stream:
@@ -312,6 +389,7 @@ def _scan_bytes(
             block, carry = buffer[:cut], buffer[cut:]
             if scan.undecodable is None and not block.isascii():
                 scan.undecodable = _check_block(scan, block, offset, lines)
+            first_line = lines + 1
             offset += len(block)
             lines += block.count(b"\n")
             if not block:
@@ -324,17 +402,12 @@ def _scan_bytes(
             if header_pending:
                 if widths[0] == 0:
                     return scan
-                widths, header_pending = widths[1:], False
-            widths = widths[widths > 0]
-            if widths.size:
-                rows += int(widths.size)
-                narrowest = min(narrowest, int(widths.min()))
-                widest = max(widest, int(widths.max()))
+                tally.expected, header_pending = int(widths[0]), False
+                widths, first_line = widths[1:], first_line + 1
+            tally.add_lines(widths, first_line)
             if not chunk:
                 break
-    scan.shape = _Shape(
-        rows=rows, narrowest=min(narrowest, widest), widest=widest, header_first=True
-    )
+    scan.shape = tally.shape(header_first=True)
     return scan
 
 
@@ -356,6 +429,33 @@ def _check_block(
     return None
 
 
+def _first_non_utf8(path: Path) -> _BadByte | None:
+    """Return where a file first breaks UTF-8, or ``None`` when all of it is UTF-8.
+
+    Reads only up to that byte, in blocks that end at a line feed.
+    """
+    offset, lines, carry = 0, 0, b""
+    with _open_binary(path) as stream:
+        while True:
+            chunk = stream.read(_SCAN_BYTES)
+            buffer = carry + chunk
+            cut = buffer.rfind(b"\n") + 1 if chunk else len(buffer)
+            block, carry = buffer[:cut], buffer[cut:]
+            try:
+                block.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = lines + block.count(b"\n", 0, exc.start) + 1
+                return _BadByte(line=line, offset=offset + exc.start)
+            if not chunk:
+                return None
+            offset += len(block)
+            lines += block.count(b"\n")
+
+
+def _place(where: _BadByte) -> str:
+    return f" at line {where.line} (byte offset {where.offset})"
+
+
 def _fallback_encoding(path: Path) -> str:
     """Return cp1252, or latin-1 when the file holds a byte cp1252 leaves undefined.
 
@@ -369,37 +469,73 @@ def _fallback_encoding(path: Path) -> str:
     return "cp1252"
 
 
-def _records(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
-    """Yield the non-empty records of a file through the csv module."""
+def _raise_field_limit() -> None:
     if csv.field_size_limit() < _FIELD_LIMIT:
         # Legacy memo fields can exceed the csv module's 128 KiB default.
         csv.field_size_limit(_FIELD_LIMIT)
+
+
+def _records(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
+    """Yield the non-empty records of a file through the csv module."""
+    _raise_field_limit()
     with _open_text(path, encoding) as text:
         for record in csv.reader(text, delimiter=delimiter):
             if record:
                 yield record
 
 
-def _scan_records(path: Path, *, encoding: str, delimiter: str, header: bool) -> _Shape:
-    """Profile a file through the csv module (quoted fields, any encoding)."""
-    rows, narrowest, widest = 0, sys.maxsize, 0
-    records = _records(path, encoding, delimiter)
-    header_first = True
-    if header:
-        with _open_text(path, encoding) as text:
-            header_first = text.readline().strip("\r\n") != ""
-        next(records, None)
-    for record in records:
-        rows += 1
-        width = len(record)
-        narrowest = min(narrowest, width)
-        widest = max(widest, width)
-    return _Shape(
-        rows=rows,
-        narrowest=min(narrowest, widest),
-        widest=widest,
-        header_first=header_first,
-    )
+def _scan_records(
+    path: Path, encoding: str, options: FileOptions
+) -> tuple[_Shape, _BadQuoting | None]:
+    """Profile a file through the csv module (quoted fields, any encoding).
+
+    The pass parses strictly, so that a stray quote (``"a"b``, a quote never
+    closed) is found; only a file that has one is read a second time, leniently
+    as :meth:`CsvSource.read_batches` reads it, for its shape. Strict and lenient
+    parses agree on every file the strict one accepts.
+    """
+    shape, quoting = _record_pass(path, encoding, options, strict=True)
+    if quoting is None:
+        return shape, None
+    shape, _ = _record_pass(path, encoding, options, strict=False)
+    return shape, quoting
+
+
+def _record_pass(
+    path: Path, encoding: str, options: FileOptions, *, strict: bool
+) -> tuple[_Shape, _BadQuoting | None]:
+    _raise_field_limit()
+    tally = _Tally()
+    rows, rejected, first_rejected = 0, 0, 0
+    header_pending, header_first = options.header, True
+    with _open_text(path, encoding) as text:
+        reader = csv.reader(text, delimiter=options.delimiter, strict=strict)
+        start = 1  # the line the next record starts on
+        while True:
+            try:
+                for record in reader:
+                    line, start = start, reader.line_num + 1
+                    # Records of the expected width, nearly all, take the short way.
+                    if len(record) == tally.expected:
+                        rows += 1
+                    elif record and header_pending:
+                        header_pending, header_first = False, line == 1
+                        tally.expected = len(record)
+                    elif record:
+                        tally.add(len(record), line)
+            except csv.Error:
+                if not strict:
+                    raise
+                # The reader drops the rest of the line and goes on with the next.
+                rejected += 1
+                first_rejected = first_rejected or start
+                start = reader.line_num + 1
+                continue
+            break
+    tally.add_expected(rows)
+    shape = tally.shape(header_first=header_first)
+    quoting = _BadQuoting(records=rejected, line=first_rejected) if rejected else None
+    return shape, quoting
 
 
 class CsvSource:
@@ -542,8 +678,58 @@ class CsvSource:
         return profile
 
     def _build_profile(self, table: str, path: Path, options: FileOptions) -> _Profile:
+        """Profile one file: its encoding, header and the shape of its records.
+
+        Raises:
+            SourceError: the file has no header line (or, without a header, no
+                record), or breaks an encoding that was declared or announced.
+        """
+        encoding, shape, quoting = self._read_shape(table, path, options)
+        raw_header: list[str] = []
+        if options.header:
+            raw_header = next(_records(path, encoding, options.delimiter), [])
+        if not raw_header and (options.header or shape.rows == 0):
+            missing = "no header line" if options.header else "no record"
+            raise SourceError(
+                f"File {str(path)!r} is empty: {missing}.\nhint: export the table "
+                "again, or remove the file or narrow the source's `pattern`.",
+                source_name=self.source_name,
+                table=table,
+            )
+
+        self._warn_shape(table, path, shape, quoting, header=options.header)
+
+        width = max(len(raw_header), shape.widest)
+        columns = header_names([*raw_header, *[""] * (width - len(raw_header))])
+        # pandas pads short records with '' and skips whitespace-only lines, so it
+        # reads only files whose records all have one width of two or more fields.
+        # A file with stray quotes is read by the csv module that profiled it.
+        uniform = shape.rows == 0 or (
+            shape.narrowest == shape.widest >= 2  # noqa: PLR2004
+            and shape.header_first
+            and quoting is None
+        )
+        return _Profile(
+            path=path,
+            encoding=encoding,
+            delimiter=options.delimiter,
+            header=options.header,
+            columns=columns,
+            rows=shape.rows,
+            uniform_width=max(shape.widest, 1) if uniform else None,
+        )
+
+    def _read_shape(
+        self, table: str, path: Path, options: FileOptions
+    ) -> tuple[str, _Shape, _BadQuoting | None]:
+        """Settle the encoding and take the file's shape (and any stray quoting).
+
+        A file read as anything but UTF-8 by ``auto`` gets one warning, naming
+        its first line that is not UTF-8.
+        """
         announced = bom_encoding(path) if options.encoding == "auto" else None
         encoding = announced if options.encoding == "auto" else options.encoding
+        guessed = options.encoding == "auto" and announced is None
         scan = _ByteScan()
         if encoding is None or byte_safe(encoding, options.delimiter):
             scan = _scan_bytes(
@@ -556,49 +742,73 @@ class CsvSource:
         if encoding is None:
             # Every byte scanned was ASCII; a quoted file may hold others later.
             encoding = "utf-8" if scan.shape is not None else detect_encoding(path)
-        guessed = options.encoding == "auto" and announced is None
         if scan.undecodable is not None:
             encoding = self._undecodable(
                 table, path, encoding, scan.undecodable, guessed=guessed
             )
         shape = scan.shape if byte_safe(encoding, options.delimiter) else None
+        quoting = None
         if shape is None:
             try:
-                shape = _scan_records(
-                    path,
-                    encoding=encoding,
-                    delimiter=options.delimiter,
-                    header=options.header,
-                )
+                shape, quoting = _scan_records(path, encoding, options)
             except UnicodeDecodeError:
                 if not guessed:
                     raise
                 encoding = self._undecodable(table, path, encoding, None, guessed=True)
-                shape = _scan_records(
-                    path,
-                    encoding=encoding,
-                    delimiter=options.delimiter,
-                    header=options.header,
-                )
-        raw_header: list[str] = []
-        if options.header:
-            raw_header = next(_records(path, encoding, options.delimiter), [])
-        width = max(len(raw_header), shape.widest)
-        columns = header_names([*raw_header, *[""] * (width - len(raw_header))])
-        # pandas pads short records with '' and skips whitespace-only lines, so it
-        # reads only files whose records all have one width of two or more fields.
-        uniform = shape.rows == 0 or (
-            shape.narrowest == shape.widest >= 2 and shape.header_first  # noqa: PLR2004
-        )
-        return _Profile(
-            path=path,
-            encoding=encoding,
-            delimiter=options.delimiter,
-            header=options.header,
-            columns=columns,
-            rows=shape.rows,
-            uniform_width=max(shape.widest, 1) if uniform else None,
-        )
+                shape, quoting = _scan_records(path, encoding, options)
+        if guessed and codecs.lookup(encoding).name != "utf-8":
+            # The byte scan already found the first non-UTF-8 byte when it
+            # checked the file against a UTF-8 guess.
+            checked_utf8 = scan.encoding is not None and (
+                codecs.lookup(scan.encoding).name == "utf-8"
+            )
+            where = scan.undecodable if checked_utf8 else None
+            where = where or _first_non_utf8(path)
+            logger.warning(
+                "csv file is not utf-8 throughout table=%s file=%s%s; reading it as %s",
+                table,
+                path.name,
+                "" if where is None else _place(where),
+                encoding,
+            )
+        return encoding, shape, quoting
+
+    def _warn_shape(
+        self,
+        table: str,
+        path: Path,
+        shape: _Shape,
+        quoting: _BadQuoting | None,
+        *,
+        header: bool,
+    ) -> None:
+        """Warn once per file about stray quotes and records of another width."""
+        if quoting is not None:
+            logger.warning(
+                "csv file has records with malformed quoting table=%s file=%s "
+                "records=%d first_line=%d; read leniently, their fields may be merged",
+                table,
+                path.name,
+                quoting.records,
+                quoting.line,
+            )
+        # LIMITATION: records wider or narrower than the header are not quarantined.
+        # When: an export writes an unquoted delimiter into a field, or drops fields.
+        # Then: surplus fields become columns `column_N`, missing ones NULL; this
+        # warning names the file, the count and the first line.
+        if shape.ragged:
+            logger.warning(
+                "csv records differ in field count from the %s table=%s file=%s "
+                "records=%d first_line=%d fields=%d narrowest=%d widest=%d",
+                "header" if header else "first record",
+                table,
+                path.name,
+                shape.ragged,
+                shape.first_ragged_line or 0,
+                shape.expected,
+                shape.narrowest,
+                shape.widest,
+            )
 
     def _undecodable(
         self,
@@ -611,15 +821,13 @@ class CsvSource:
     ) -> str:
         """Fall back from a guessed encoding the file breaks; a given one is an error.
 
+        The caller warns once about the fallback, naming the first non-UTF-8 line.
+
         Raises:
             SourceError: ``encoding`` was declared or announced by a byte-order mark.
         """
-        place = (
-            f" at line {where.line} (byte offset {where.offset})"
-            if where is not None
-            else ""
-        )
         if not guessed:
+            place = "" if where is None else _place(where)
             raise SourceError(
                 f"Cannot decode {str(path)!r} as {encoding}{place}.\nhint: set "
                 "`encoding` on the source to the file's code page (cp1252, latin-1), "
@@ -627,15 +835,7 @@ class CsvSource:
                 source_name=self.source_name,
                 table=table,
             )
-        fallback = _fallback_encoding(path)
-        logger.warning(
-            "csv file is not %s throughout table=%s%s; reading it as %s",
-            encoding,
-            table,
-            place,
-            fallback,
-        )
-        return fallback
+        return _fallback_encoding(path)
 
     # -- reading -----------------------------------------------------------
 
@@ -761,16 +961,23 @@ def _find_files(spec: CsvSourceSpec, root: Path, source_name: str) -> dict[str, 
     # Windows exports often end in .CSV: the pattern matches case-insensitively.
     pattern = spec.pattern.lower()
     matching = (p for p in root.iterdir() if fnmatch.fnmatch(p.name.lower(), pattern))
+    # Table names are compared ignoring case, as mappings name them, and as a
+    # Windows share would keep only one of CallLog.csv and calllog.csv.
+    taken: dict[str, Path] = {}
     for path in sorted(matching):
         if not path.is_file():
             continue
         name = table_name(path)
-        if name in files:
+        twin = taken.get(name.casefold())
+        if twin is not None:
+            folded = "" if table_name(twin) == name else " (case ignored)"
             raise SourceError(
-                f"Files {files[name].name!r} and {path.name!r} both give table "
-                f"{name!r}.\nhint: remove one, or narrow the source's `pattern`.",
+                f"Files {twin.name!r} and {path.name!r} both give table "
+                f"{table_name(twin)!r}{folded}.\nhint: remove one, or narrow the "
+                "source's `pattern`.",
                 source_name=source_name,
             )
+        taken[name.casefold()] = path
         files[name] = path
     if not files:
         raise SourceError(

@@ -213,7 +213,7 @@ def test_csv_source_utf8_with_late_cp1252_byte_falls_back_to_cp1252(
     assert records[-1] == {"id": "250000", "desc": "Café"}
     offset = len(b"id,desc\n" + utf8) + len(b"250000,Caf")
     assert [r.getMessage() for r in caplog.records] == [
-        "csv file is not utf-8 throughout table=mixed at line 250002 "
+        "csv file is not utf-8 throughout table=mixed file=mixed.csv at line 250002 "
         f"(byte offset {offset}); reading it as cp1252"
     ]
 
@@ -230,6 +230,80 @@ def test_csv_source_fallback_is_latin1_when_cp1252_leaves_a_byte_undefined(
         {"id": "1", "desc": "GrÃ¼Ã\x9fe"},
         {"id": "2", "desc": "x\x81"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("data", "options", "encoding", "expected"),
+    [
+        pytest.param(
+            "id,desc\n1,plain\n2,Müller\n3,Café\n".encode("cp1252"),
+            {},
+            "cp1252",
+            [
+                "csv file is not utf-8 throughout table=x file=x.csv at line 3 "
+                "(byte offset 19); reading it as cp1252"
+            ],
+            id="cp1252-throughout",
+        ),
+        pytest.param(
+            "id,desc\n1,Zoë\n".encode() + "2,Café\n3,Müller\n".encode("cp1252"),
+            {},
+            "cp1252",
+            [
+                "csv file is not utf-8 throughout table=x file=x.csv at line 3 "
+                "(byte offset 20); reading it as cp1252"
+            ],
+            id="utf8-then-cp1252-one-block",
+        ),
+        pytest.param(
+            # The byte cp1252 leaves undefined comes after the 1 MiB guess sample.
+            b"id,desc\n1,Caf\xe9\n" + b"2,plain ascii text\n" * 70_000 + b"3,x\x81\n",
+            {},
+            "latin-1",
+            [
+                "csv file is not utf-8 throughout table=x file=x.csv at line 2 "
+                "(byte offset 13); reading it as latin-1"
+            ],
+            id="cp1252-guess-then-undefined-byte",
+        ),
+        pytest.param(
+            b'id,desc\n1,"a, b"\n2,"Ren\xe9"\n',
+            {},
+            "cp1252",
+            [
+                "csv file is not utf-8 throughout table=x file=x.csv at line 3 "
+                "(byte offset 23); reading it as cp1252"
+            ],
+            id="quoted-cp1252",
+        ),
+        pytest.param(
+            "id,desc\n1,Zoë\n".encode(), {}, "utf-8", [], id="utf8-no-warning"
+        ),
+        pytest.param(
+            "id,desc\n1,Café\n".encode("cp1252"),
+            {"encoding": "cp1252"},
+            "cp1252",
+            [],
+            id="declared-no-warning",
+        ),
+    ],
+)
+def test_csv_source_auto_encoding_not_utf8_warns_once_naming_the_line(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    data: bytes,
+    options: dict[str, object],
+    encoding: str,
+    expected: list[str],
+) -> None:
+    (tmp_path / "x.csv").write_bytes(data)
+    caplog.set_level(logging.WARNING, logger=csv_source.__name__)
+
+    source = _open(tmp_path, **options)
+    _read_all(source, "x")
+
+    assert source.encoding("x") == encoding
+    assert [r.getMessage() for r in caplog.records] == expected
 
 
 # Quoted UTF-8 records beyond the first 4 MiB scan block, then a cp1252 byte:
@@ -389,6 +463,140 @@ def test_csv_source_ragged_records_pad_with_none_and_add_columns(
         {"a": "3", "b": "4", "column_3": "5", "a#2": "6", "column_5": "7"},
         {"a": "8", "b": "9", "column_3": "10", "a#2": "11", "column_5": None},
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "options", "expected"),
+    [
+        pytest.param(
+            "a,b,,a\n1,2\n3,4,5,6,7\n\n8,9,10,11\n",
+            {},
+            "csv records differ in field count from the header table=x file=x.csv "
+            "records=2 first_line=2 fields=4 narrowest=2 widest=5",
+            id="bytes-short-and-long",
+        ),
+        pytest.param(
+            'a,b,c\n1,"x, y",3\n\n4,5,6,7\n8,9\n',
+            {},
+            "csv records differ in field count from the header table=x file=x.csv "
+            "records=2 first_line=4 fields=3 narrowest=2 widest=4",
+            id="quoted-csv-module",
+        ),
+        pytest.param(
+            'a,b\n1,"two\nlines"\n3,4,5\n',
+            {},
+            "csv records differ in field count from the header table=x file=x.csv "
+            "records=1 first_line=4 fields=2 narrowest=2 widest=3",
+            id="line-after-multiline-field",
+        ),
+        pytest.param(
+            "1,2,3\n4,5\n6,7,8\n",
+            {"header": False},
+            "csv records differ in field count from the first record table=x "
+            "file=x.csv records=1 first_line=2 fields=3 narrowest=2 widest=3",
+            id="no-header",
+        ),
+        pytest.param(
+            "a,b,c\n1,2\n3,4\n",
+            {},
+            "csv records differ in field count from the header table=x file=x.csv "
+            "records=2 first_line=2 fields=3 narrowest=2 widest=2",
+            id="every-record-short",
+        ),
+    ],
+)
+def test_csv_source_ragged_records_warn_with_count_and_first_line(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    text: str,
+    options: dict[str, object],
+    expected: str,
+) -> None:
+    _write(tmp_path / "x.csv", text)
+    caplog.set_level(logging.WARNING, logger=csv_source.__name__)
+
+    source = _open(tmp_path, **options)
+    source.count("x")
+    source.count("x")  # profiled once, so warned once
+
+    assert [r.getMessage() for r in caplog.records] == [expected]
+
+
+def test_csv_source_uniform_file_does_not_warn(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _write(tmp_path / "x.csv", 'a,b\n1,2\n\n3,"4, 5"\n')
+    caplog.set_level(logging.WARNING, logger=csv_source.__name__)
+
+    assert _open(tmp_path).count("x") == 2
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_warning", "expected_records"),
+    [
+        pytest.param(
+            # The export lost a closing quote: 'Blank.' and the next field merge.
+            'id,memo,note,n\n1,ok,-,x\n2,"Blank.,"Fix, later.",y\n3,fine,-,z\n',
+            "csv file has records with malformed quoting table=x file=x.csv "
+            "records=1 first_line=3; read leniently, their fields may be merged",
+            [
+                {"id": "1", "memo": "ok", "note": "-", "n": "x"},
+                {"id": "2", "memo": "Blank.,Fix", "note": ' later."', "n": "y"},
+                {"id": "3", "memo": "fine", "note": "-", "n": "z"},
+            ],
+            id="stray-quote-same-width",
+        ),
+        pytest.param(
+            'id,memo\n1,ok\n2,"never closed\n3,lost\n',
+            "csv file has records with malformed quoting table=x file=x.csv "
+            "records=1 first_line=3; read leniently, their fields may be merged",
+            [{"id": "1", "memo": "ok"}, {"id": "2", "memo": "never closed\n3,lost\n"}],
+            id="quote-never-closed",
+        ),
+    ],
+)
+def test_csv_source_malformed_quoting_warns_and_reads_like_the_profile(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    text: str,
+    expected_warning: str,
+    expected_records: list[dict[str, str]],
+) -> None:
+    _write(tmp_path / "x.csv", text)
+    caplog.set_level(logging.WARNING, logger=csv_source.__name__)
+
+    source = _open(tmp_path)
+    records = _read_all(source, "x")
+
+    assert [r.getMessage() for r in caplog.records] == [expected_warning]
+    assert records == expected_records
+    assert "Blank" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("data", "options", "missing"),
+    [
+        pytest.param(b"", {}, "no header line", id="zero-bytes"),
+        pytest.param(b"\r\n\n", {}, "no header line", id="blank-lines"),
+        pytest.param(b"", {"header": False}, "no record", id="zero-bytes-no-header"),
+    ],
+)
+def test_csv_source_empty_file_raises_source_error_naming_it(
+    tmp_path: Path, data: bytes, options: dict[str, object], missing: str
+) -> None:
+    (tmp_path / "CallLog.csv").write_bytes(data)
+    source = _open(tmp_path, **options)
+
+    with pytest.raises(SourceError) as caught:
+        source.columns("CallLog")
+
+    assert caught.value.exit_code is ExitCode.IO
+    assert str(caught.value) == (
+        f"Source 'calls', table 'CallLog': File {str(tmp_path / 'CallLog.csv')!r} is "
+        f"empty: {missing}.\nhint: export the table again, or remove the file or "
+        "narrow the source's `pattern`."
+    )
 
 
 def test_csv_source_empty_fields_stay_empty_strings(tmp_path: Path) -> None:
@@ -646,20 +854,30 @@ def test_csv_source_two_files_same_table_raise_source_error(tmp_path: Path) -> N
     with gzip.open(tmp_path / "calls.csv.gz", "wb") as stream:
         stream.write(b"a\n1\n")
 
-    with pytest.raises(SourceError, match="both give table 'calls'"):
+    with pytest.raises(SourceError) as caught:
         _open(tmp_path)
 
+    assert str(caught.value) == (
+        "Source 'calls': Files 'calls.csv' and 'calls.csv.gz' both give table "
+        "'calls'.\nhint: remove one, or narrow the source's `pattern`."
+    )
 
-def test_csv_source_case_twin_tables_raise_config_error_on_resolve(
+
+def test_csv_source_files_differing_in_case_raise_source_error(
     tmp_path: Path,
 ) -> None:
-    _write(tmp_path / "calls.csv", "a\n1\n")
-    _write(tmp_path / "CALLS.csv", "a\n1\n")
-    source = _open(tmp_path)
+    _write(tmp_path / "CallLog.csv", "a\n1\n")
+    _write(tmp_path / "calllog.csv", "a\n1\n")
 
-    assert source.resolve_table("calls") == "calls"
-    with pytest.raises(ConfigError, match="ambiguous"):
-        source.resolve_table("Calls")
+    with pytest.raises(SourceError) as caught:
+        _open(tmp_path)
+
+    assert caught.value.exit_code is ExitCode.IO
+    assert str(caught.value) == (
+        "Source 'calls': Files 'CallLog.csv' and 'calllog.csv' both give table "
+        "'CallLog' (case ignored).\nhint: remove one, or narrow the source's "
+        "`pattern`."
+    )
 
 
 def test_csv_source_no_matching_file_raises_source_error(tmp_path: Path) -> None:
