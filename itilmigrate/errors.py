@@ -65,6 +65,22 @@ def mask_secrets(text: str) -> str:
     return _ODBC_PASSWORD.sub(r"\g<head>***", masked)
 
 
+#: Why a database URL whose password holds a raw '@' is refused.
+UNESCAPED_AT = (
+    "its password or user name holds an unescaped '@', so the host would be read "
+    "as part of the password; write '@' as %40"
+)
+
+
+def has_unescaped_at(host: str | None) -> bool:
+    """Whether a parsed URL's host still holds an '@' (``user:p@ss@host``).
+
+    SQLAlchemy splits such a URL at the first '@': the password is cut short and
+    the driver's own error text then quotes the rest, password included.
+    """
+    return host is not None and "@" in host
+
+
 class MigrationError(Exception):
     """Root of the errors that mean itilmigrate could not do its job."""
 

@@ -20,7 +20,13 @@ from sqlalchemy import MetaData, create_engine, inspect, make_url, select
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from itilmigrate.entities import RECORD_TABLES, TABLE_MODELS, table_columns
-from itilmigrate.errors import ConfigError, TargetError, mask_secrets
+from itilmigrate.errors import (
+    UNESCAPED_AT,
+    ConfigError,
+    TargetError,
+    has_unescaped_at,
+    mask_secrets,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -207,12 +213,17 @@ def parse_target_url(target_url: str) -> URL:
         ConfigError: SQLAlchemy cannot parse it (exit 3).
     """
     try:
-        return make_url(target_url)
+        url = make_url(target_url)
     except (ArgumentError, ValueError) as exc:
         raise ConfigError(
             f"The TARGET_URL argument {mask_secrets(target_url)!r} is not a "
             f"SQLAlchemy database URL; expected the form {_URL_FORMS}."
         ) from exc
+    if has_unescaped_at(url.host):
+        raise ConfigError(
+            f"The TARGET_URL argument {mask_secrets(target_url)!r}: {UNESCAPED_AT}."
+        )
+    return url
 
 
 def _read_only_sqlite(url: URL, display: str) -> URL:

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchTableError, SQLAlchemyError
 
-from itilmigrate.errors import SourceError
+from itilmigrate.errors import UNESCAPED_AT, SourceError, has_unescaped_at, mask_secrets
 from itilmigrate.extract.base import (
     SqlSourceSpec,
     check_read_request,
@@ -289,6 +289,12 @@ def open_sql_source(
             "dialect+driver://user:password@host/database.",
             source_name=source_name,
         ) from exc
+    if has_unescaped_at(url.host):
+        raise SourceError(
+            f"The database URL {mask_secrets(spec.url)!r} is not valid: "
+            f"{UNESCAPED_AT}.",
+            source_name=source_name,
+        )
     display_url = url.render_as_string(hide_password=True)
     if url.get_backend_name() == "sqlite":
         url = sqlite_read_only_url(url, base_dir=base_dir, source_name=source_name)

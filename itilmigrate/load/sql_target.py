@@ -52,9 +52,11 @@ from sqlalchemy.exc import (
 
 from itilmigrate.entities import RECORD_TABLES
 from itilmigrate.errors import (
+    UNESCAPED_AT,
     ConfigError,
     TargetError,
     TransientTargetError,
+    has_unescaped_at,
     mask_secrets,
 )
 from itilmigrate.load.base import (
@@ -500,6 +502,8 @@ class SqlTarget:
             raise ConfigError(
                 f"Target URL {mask_secrets(url)!r} is not a SQLAlchemy database URL."
             ) from exc
+        if has_unescaped_at(parsed.host):
+            raise ConfigError(f"Target URL {mask_secrets(url)!r}: {UNESCAPED_AT}.")
         self.display_url = mask_secrets(parsed.render_as_string(hide_password=True))
         _ensure_sqlite_folder(parsed)
         try:

@@ -336,3 +336,20 @@ def test_run_job_timezone_option_error_names_the_job_file(tmp_path, legacy_db):
     assert (
         f"{job}: options.timezone: Value error, unknown time zone 'Mars/Olympus'" in err
     )
+
+
+def test_run_target_password_with_raw_at_exits_config_without_the_password(
+    tmp_path, legacy_db
+):
+    job = write_job(tmp_path, legacy_db)
+    url = "mysql+pymysql://root:p@ss@Sup3rS3cret@127.0.0.1:3306/test"
+
+    code, out, err = invoke("run", "--no-progress", str(job), "--target", url)
+
+    assert code == ExitCode.CONFIG
+    assert out == ""
+    assert err == (
+        "error: Target URL 'mysql+pymysql://root:***@127.0.0.1:3306/test': its "
+        "password or user name holds an unescaped '@', so the host would be read as "
+        "part of the password; write '@' as %40.\n"
+    )

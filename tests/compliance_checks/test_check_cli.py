@@ -228,3 +228,17 @@ def test_check_out_folder_under_a_file_exits_io_naming_it(tmp_path, target):
         f"error: Cannot write to the folder '{tmp_path}/file/out' (Not a directory).\n"
         "hint: choose another folder with --out.\n"
     )
+
+
+def test_check_password_with_raw_at_exits_config_without_the_password(tmp_path):
+    url = "postgresql+psycopg://u:p@ss@Sup3rS3cret@127.0.0.1/itil"
+
+    code, out, err = invoke("check", url, "--out", str(tmp_path / "out"))
+
+    assert code == ExitCode.CONFIG
+    assert out == ""
+    assert "Sup3rS3cret" not in err
+    assert err.startswith(
+        "error: The TARGET_URL argument 'postgresql+psycopg://u:***@127.0.0.1/itil': "
+        "its password or user name holds an unescaped '@'"
+    )

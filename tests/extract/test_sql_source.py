@@ -241,6 +241,12 @@ def test_sql_source_in_memory_sqlite_opens(tmp_path: Path) -> None:
         pytest.param(
             "nosuchdb://x/y", "Cannot use the database URL nosuchdb://x/y", id="dialect"
         ),
+        pytest.param(
+            "postgresql+psycopg://u:p@ss@S3cret@127.0.0.1/heat",
+            "The database URL 'postgresql+psycopg://u:***@127.0.0.1/heat' is not "
+            "valid: its password or user name holds an unescaped '@'",
+            id="raw-at-in-password",
+        ),
     ],
 )
 def test_sql_source_bad_url_raises_source_error(url: str, message: str) -> None:
