@@ -544,23 +544,19 @@ def mapping_validate(
 ) -> None:
     """Check a mapping: structure, references, coverage, data expectations.
 
+    MAPPING_FILE is a mapping file or the name of a bundled mapping (heat).
     Exits 0 when valid, 1 when the sample fails data expectations or coverage,
     3 when the mapping itself is invalid.
     """
-    from itilmigrate.errors import ConfigError  # noqa: PLC0415
     from itilmigrate.mappings import validate as checks  # noqa: PLC0415
+    from itilmigrate.mappings.loader import read_mapping_text  # noqa: PLC0415
     from itilmigrate.run import RunContext  # noqa: PLC0415
 
     wanted = [f.strip() for f in formats.split(",") if f.strip()]
     unknown = sorted(set(wanted) - {"text", "json", "junit"})
     if unknown:
         raise click.BadParameter(f"unknown format(s) {unknown}", param_hint="--format")
-    try:
-        text = mapping_file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"Cannot read the mapping file ({exc.strerror}).", path=str(mapping_file)
-        ) from exc
+    file, text = read_mapping_text(str(mapping_file))
     if set(wanted) - {"text"} or (source_arg is not None and not no_gx):
         from itilmigrate.reports import ensure_writable_folder  # noqa: PLC0415
 
@@ -575,7 +571,7 @@ def mapping_validate(
     try:
         report = checks.validate_mapping(
             text,
-            file=str(mapping_file),
+            file=file,
             source=source,
             run=run_context,
             sample=sample,

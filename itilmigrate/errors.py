@@ -38,7 +38,11 @@ class ExitCode(IntEnum):
 # The password runs from the user's ':' to the LAST '@' before the next whitespace:
 # job files hold URLs whose password has an unescaped '@' or '/' (SQLAlchemy reads
 # both as part of it), and over-masking a path or query is safer than a leak.
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*:)(?P<pw>\S*)(?=@)")
+# The scheme is optional: a target written ``//user:password@host/db`` is a
+# scheme-relative URL that SQLAlchemy refuses, and its message quotes it whole.
+_URL_PASSWORD = re.compile(
+    r"(?P<head>(?:[a-zA-Z][\w+.-]*:|(?<![\w:/]))//[^:/@\s]*:)(?P<pw>\S*)(?=@)"
+)
 # ``user:password@host`` without a scheme (a mistyped target) starts a word, after
 # whitespace, a quote, '=' or '('; '//' after the ':' is a URL's, masked above. It
 # stops at ';', so an ODBC ``Server=tcp:host,1433;UID=bob@tenant`` keeps its server.

@@ -23,17 +23,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
-    """Undo the logging set-up of a CLI test after it.
+    """Put the package logger back as importing it leaves it, after every test.
 
     ``itilmigrate`` commands give the package logger their own stderr handler and
     stop it propagating; left in place, later tests' ``caplog`` (on the root
-    logger) would see nothing, and pass or fail by test order.
+    logger) would see nothing, and pass or fail by test order. A module-scoped
+    fixture may run a command before this fixture starts, so the logger is reset
+    to its import-time state rather than to whatever it was.
     """
-    package = logging.getLogger("itilmigrate")
-    warnings_logger = logging.getLogger("py.warnings")
-    saved = (package.handlers[:], package.level, package.propagate)
-    saved_warnings = warnings_logger.handlers[:]
     yield
-    package.handlers[:], package.level, package.propagate = saved
-    warnings_logger.handlers[:] = saved_warnings
+    for name in ("itilmigrate", "py.warnings"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True
     logging.captureWarnings(False)

@@ -24,6 +24,11 @@ from itilmigrate.errors import SourceError, mask_secrets
             id="odbc-last-attribute",
         ),
         pytest.param(
+            "target=//postgres:Sup3rS3cret@127.0.0.1/test",
+            "target=//postgres:***@127.0.0.1/test",
+            id="scheme-relative-url",
+        ),
+        pytest.param(
             "mysql+pymysql://root:p@ss@Sup3rS3cret@127.0.0.1:3306/test",
             "mysql+pymysql://root:***@127.0.0.1:3306/test",
             id="url-unescaped-at-in-password",

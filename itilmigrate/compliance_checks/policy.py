@@ -228,7 +228,9 @@ class Waiver(BaseModel):
 
     rule_id: str
     record: str | None = Field(default=None, description="A legacy id or entity id.")
-    pattern: str | None = Field(default=None, description="A regex on the legacy id.")
+    pattern: str | None = Field(
+        default=None, description="A regex the whole legacy id must match."
+    )
     owner: str
     reason: str
     expires: date

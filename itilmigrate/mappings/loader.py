@@ -43,6 +43,16 @@ def bundled_names() -> list[str]:
     )
 
 
+def read_mapping_text(name_or_path: str) -> tuple[str, str]:
+    """Return where a mapping comes from and its text, for checks that report it.
+
+    Raises:
+        MappingDefinitionError: the file is missing or not UTF-8 (exit 3).
+    """
+    file, raw = _locate(name_or_path, None)
+    return file, decode_definition(raw, file=file, what="mapping")
+
+
 def _locate(name_or_path: str, base_dir: Path | None) -> tuple[str, bytes]:
     if name_or_path in bundled_names():
         resource = resources.files(BUNDLED_PACKAGE).joinpath(f"{name_or_path}.yaml")

@@ -295,3 +295,44 @@ def test_profile_out_under_a_file_exits_io_before_reading(
     assert result.stderr.startswith(
         f"error: Cannot write to the folder '{tmp_path}/file/p' (Not a directory)."
     )
+
+
+def test_mapping_validate_bundled_name_is_accepted() -> None:
+    result = CliRunner().invoke(
+        cli, ["--log-level", "error", "mapping", "validate", "heat"]
+    )
+
+    assert result.exit_code == ExitCode.OK
+    assert result.stderr == ""
+    assert result.stdout.startswith("mapping <bundled>/heat.yaml: valid (exit 0); ")
+
+
+def test_mapping_validate_out_folder_unwritable_exits_io(
+    heat_db: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "file").write_text("", encoding="utf-8")
+
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--log-level",
+            "error",
+            "mapping",
+            "validate",
+            "heat",
+            "--source",
+            f"sqlite:///{heat_db}",
+            "--format",
+            "json",
+            "--out",
+            str(tmp_path / "file" / "out"),
+            "--no-gx",
+        ],
+    )
+
+    assert result.exit_code == ExitCode.IO
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: Cannot write to the folder '{tmp_path}/file/out' (Not a directory).\n"
+        "hint: choose another folder with --out.\n"
+    )
