@@ -47,9 +47,9 @@ key(s) over {{ t.duplicate_row_count }} rows.{% endif %}
 <td>{{ "%.1f%%" | format(c.whitespace_share * 100) }}</td>
 <td>{{ c.distinct_count }}</td><td>{{ c.date_layouts | join(", ") }}</td>
 <td>{{ c.date_unmatched_count }}{% if c.date_unmatched_examples %}
-({{ c.date_unmatched_examples | join(", ") }}){% endif %}</td>
+({{ c.date_unmatched_examples | map("short") | join(", ") }}){% endif %}</td>
 <td>{{ c.mojibake_count }}</td>
-<td>{% if c["values"] %}{% for v, n in c["values"].items() %}{{ v }} ({{ n }})
+<td>{% if c["values"] %}{% for v, n in c["values"].items() %}{{ v | short }} ({{ n }})
 {%- if not loop.last %}, {% endif %}{% endfor %}{% endif %}</td></tr>
 {% endfor %}</table>
 {% endfor %}
@@ -83,11 +83,23 @@ fit no layout | mojibake |
 {{ c.mojibake_count }} |
 {% endfor %}
 {% for c in t.columns if c["values"] %}
-- {{ c.name | md }}: {% for v, n in c["values"].items() %}{{ v | md }} ({{ n }})
+- {{ c.name | md }}: {% for v, n in c["values"].items() %}{{ v | short | md }} ({{ n }})
 {%- if not loop.last %}, {% endif %}{% endfor %}
 {% endfor %}
 {% endfor %}
 """
+
+
+#: Longest legacy value a page shows in full; profile.json keeps every value whole.
+SHOWN_CHARACTERS = 120
+
+
+def shorten(value: object) -> str:
+    """Cut a legacy value for display: a 200,000-character memo is not a label."""
+    text = str(value)
+    if len(text) <= SHOWN_CHARACTERS:
+        return text
+    return f"{text[:SHOWN_CHARACTERS]}… ({len(text):,} characters)"
 
 
 def md_escape(value: object) -> str:
@@ -107,6 +119,7 @@ def render_profile(profile: dict[str, Any], *, fmt: str) -> str:
         keep_trailing_newline=True,
     )
     env.filters["md"] = md_escape
+    env.filters["short"] = shorten
     template = env.from_string(_HTML if fmt == "html" else _MARKDOWN)
     return template.render(profile=profile, notice=RESTRICTED_NOTICE)
 

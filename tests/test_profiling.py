@@ -19,6 +19,7 @@ from itilmigrate.profiling import (
     detect_layouts,
     parse_key_options,
     parse_parent_options,
+    profile_column,
     profile_source,
 )
 from itilmigrate.profiling_report import md_escape, render_profile
@@ -305,3 +306,38 @@ def test_profile_csv_folder_with_an_empty_file_exits_4_naming_it(
         "hint: export the table again, or remove the file or narrow the source's "
         "`pattern`.\n"
     )
+
+
+def test_render_profile_cuts_long_values_on_pages_only() -> None:
+    memo = "x" * 500
+    data = {
+        "generated_at": "2026-01-01T00:00:00+00:00",
+        "source": "s",
+        "source_name": "s",
+        "sample_size": 10,
+        "restricted": True,
+        "tables": [
+            {
+                "table": "CallLog",
+                "row_count": 1,
+                "sampled": False,
+                "sample_rows": 1,
+                "encoding": None,
+                "columns": [
+                    {
+                        **profile_column("Note", pd.Series([memo])),
+                        "name": "Note",
+                    }
+                ],
+            }
+        ],
+    }
+
+    html = render_profile(data, fmt="html")
+    markdown = render_profile(data, fmt="md")
+
+    assert f"{'x' * 120}… (500 characters)" in html
+    assert f"{'x' * 120}… \\(500 characters\\)" in markdown
+    assert memo not in html
+    assert memo not in markdown
+    assert data["tables"][0]["columns"][0]["values"] == {memo: 1}

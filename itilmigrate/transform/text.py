@@ -82,7 +82,11 @@ _BLOCK_RUN = re.compile(r"(\x01*)\x00+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 # Control characters other than tab and newline, lone surrogates (a database
 # cannot store them as UTF-8) and stray byte-order marks.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
+# Bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069) go
+# too: in a report they can reverse how the text around them reads.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff\u202a-\u202e\u2066-\u2069]"
+)
 _LINE_ENDS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
 

@@ -242,3 +242,19 @@ def test_check_password_with_raw_at_exits_config_without_the_password(tmp_path):
         "error: The TARGET_URL argument 'postgresql+psycopg://u:***@127.0.0.1/itil': "
         "its password or user name holds an unescaped '@'"
     )
+
+
+def test_check_baseline_not_json_exits_config_naming_the_expected_file(tmp_path):
+    baseline = tmp_path / "findings.csv"
+    baseline.write_text("rule_id,severity\n", encoding="utf-8")
+
+    code, out, err = invoke(
+        "check", "sqlite://", "--baseline", str(baseline), "--out", str(tmp_path)
+    )
+
+    assert code == ExitCode.CONFIG
+    assert out == ""
+    assert err == (
+        f"error: {baseline}: Cannot read the baseline as JSON (JSONDecodeError); "
+        "pass the report.json of a previous 'itilmigrate check'.\n"
+    )

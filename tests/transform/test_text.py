@@ -85,6 +85,11 @@ def test_clean_text_html_consecutive_breaks_keep_one_blank_line():
         pytest.param("a  \nb\t\n", "a\nb", id="trailing-whitespace"),
         pytest.param("\n \n  text\n\n \n", "  text", id="outer-blank-lines"),
         pytest.param("\ufeffhello", "hello", id="byte-order-mark"),
+        pytest.param(
+            "Invoice \u202egnp.exe\u202c and \u2067x\u2069",
+            "Invoice gnp.exe and x",
+            id="bidi-overrides-and-isolates",
+        ),
         pytest.param("", None, id="empty-is-none"),
         pytest.param(" \n\t ", None, id="whitespace-is-none"),
         pytest.param("<p>&nbsp;</p>", None, id="empty-html-is-none"),

@@ -28,7 +28,9 @@ def load_baseline(path: Path) -> frozenset[str]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise BaselineError(
-            f"Cannot read the baseline ({type(exc).__name__}).", path=str(path)
+            f"Cannot read the baseline as JSON ({type(exc).__name__}); pass the "
+            "report.json of a previous 'itilmigrate check'.",
+            path=str(path),
         ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("findings"), list):
         raise BaselineError(

@@ -52,7 +52,15 @@ def _monthly_lines(frame: pd.DataFrame, series: str, title: str) -> str:
         index="month", columns=series, values="count", aggfunc="sum", fill_value=0
     ).sort_index()
     for colour, column in zip(_COLOURS * 2, table.columns, strict=False):
-        axes.plot(range(len(table)), table[column], label=str(column), color=colour)
+        # Markers keep a series of a single month visible (a line needs two).
+        axes.plot(
+            range(len(table)),
+            table[column],
+            label=str(column),
+            color=colour,
+            marker="o",
+            markersize=3,
+        )
     step = max(1, len(table) // 12)
     axes.set_xticks(range(0, len(table), step))
     axes.set_xticklabels(table.index[::step], rotation=45, ha="right", fontsize=8)
