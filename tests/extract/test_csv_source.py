@@ -12,13 +12,11 @@ import pandas as pd
 import pytest
 
 from itilmigrate.errors import ConfigError, ExitCode, SourceError
-from itilmigrate.extract import csv_source
+from itilmigrate.extract import csv_files, csv_source
 from itilmigrate.extract.base import CsvSourceSpec, open_source
+from itilmigrate.extract.csv_files import byte_safe, detect_encoding, guess_encoding
 from itilmigrate.extract.csv_source import (
     CsvSource,
-    byte_safe,
-    detect_encoding,
-    guess_encoding,
     header_names,
     sniff_delimiter,
     table_name,
@@ -926,7 +924,7 @@ def test_csv_source_unreadable_file_raises_source_error(
     def refuse(path: Path) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(csv_source, "_open_binary", refuse)
+    monkeypatch.setattr(csv_files, "open_binary", refuse)
 
     with pytest.raises(SourceError) as caught:
         source.count("calls")
