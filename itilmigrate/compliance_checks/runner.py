@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from itilmigrate.compliance_checks.base import Rule, RuleRegistry, registry
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from itilmigrate.compliance_checks.context import RuleContext
     from itilmigrate.compliance_checks.findings import Finding
     from itilmigrate.compliance_checks.policy import Waiver
@@ -71,4 +73,23 @@ def evaluate_rules(
             len(produced),
             time.perf_counter() - started,
         )
+    _warn_idle_waivers(policy.waivers, live, waived)
     return CheckResult(findings=findings, waived=waived, rules_run=rules_run)
+
+
+def _warn_idle_waivers(
+    declared: Sequence[Waiver], live: list[Waiver], waived: list[tuple[Finding, Waiver]]
+) -> None:
+    """Warn about a live waiver that suppressed nothing: a mistyped id or pattern.
+
+    A waiver that matches nothing looks active in the reports while the findings
+    it was meant for still count; the warning names its place in the policy.
+    """
+    used = {id(waiver) for _, waiver in waived}
+    for position, waiver in enumerate(declared):
+        if any(waiver is w for w in live) and id(waiver) not in used:
+            logger.warning(
+                "waiver suppressed nothing waiver=waivers[%d] rule_id=%s",
+                position,
+                waiver.rule_id,
+            )

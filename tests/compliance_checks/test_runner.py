@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 import pandas as pd
@@ -135,6 +136,33 @@ def test_evaluate_rules_live_waivers_suppress_expired_do_not():
     assert [(f.legacy_id, w.reason) for f, w in result.waived] == [
         ("1", "migrated as is"),
         ("TEST-2", "test data"),
+    ]
+
+
+def test_evaluate_rules_live_waiver_that_suppresses_nothing_warns(caplog):
+    waivers = [
+        Waiver(
+            rule_id="incident.flagged",
+            pattern="^TEST-",  # a whole-id match: it cannot match 'TEST-2'
+            owner="desk",
+            reason="test data",
+            expires=date(2030, 1, 1),
+        ),
+        Waiver(
+            rule_id="incident.flagged",
+            record="rec-1",
+            owner="desk",
+            reason="migrated as is",
+            expires=date(2030, 1, 1),
+        ),
+    ]
+
+    with caplog.at_level(logging.WARNING):
+        result = evaluate_rules(_context(waivers=waivers), registry=_registry())
+
+    assert len(result.waived) == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        "waiver suppressed nothing waiver=waivers[0] rule_id=incident.flagged"
     ]
 
 
