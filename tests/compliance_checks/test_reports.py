@@ -249,6 +249,20 @@ def test_html_report_escapes_record_text_and_embeds_charts():
     assert "desk lead" in page
 
 
+def test_html_report_says_so_when_the_trend_window_is_empty():
+    # Every record of make_report() is opened in one month, the as-of month, so
+    # the six months before it hold nothing to compare.
+    page = render_html(make_report())
+
+    assert (
+        page.count(
+            "No records were opened in the six months of this window, so nothing can "
+            "be called rising or falling."
+        )
+        == 1
+    )
+
+
 def test_load_baseline_reads_finding_and_waived_ids(tmp_path):
     path = write_reports(make_report(), tmp_path, ["json"])["json"]
 
