@@ -550,6 +550,10 @@ def mapping_validate(
     """
     from itilmigrate.mappings import validate as checks  # noqa: PLC0415
     from itilmigrate.mappings.loader import read_mapping_text  # noqa: PLC0415
+    from itilmigrate.mappings.validation_report import (  # noqa: PLC0415
+        report_text,
+        write_outputs,
+    )
     from itilmigrate.run import RunContext  # noqa: PLC0415
 
     wanted = [f.strip() for f in formats.split(",") if f.strip()]
@@ -582,9 +586,9 @@ def mapping_validate(
         if source is not None:
             source.close()
         current_run_id.reset(token)
-    checks.write_outputs(report, out_dir, [f for f in wanted if f != "text"])
+    write_outputs(report, out_dir, [f for f in wanted if f != "text"])
     if "text" in wanted:
-        click.echo(checks.report_text(report), nl=False)
+        click.echo(report_text(report), nl=False)
     logger.info(
         "mapping validated exit=%d findings=%d seconds=%.1f",
         report.exit_code,

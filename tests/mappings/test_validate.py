@@ -14,17 +14,16 @@ from itilmigrate.errors import ExitCode
 from itilmigrate.extract.base import SqlSourceSpec, open_source
 from itilmigrate.generator import generate_heat
 from itilmigrate.mappings.loader import load_mapping
+from itilmigrate.mappings.sampling import ParentSampledSource
 from itilmigrate.mappings.validate import (
     COVERAGE,
     QUARANTINE,
     REFERENCES,
     STRUCTURE,
-    ParentSampledSource,
     _not_codes,
-    report_junit,
-    report_text,
     validate_mapping,
 )
+from itilmigrate.mappings.validation_report import report_junit, report_text
 from itilmigrate.pipeline import plan_sources, sample_entities
 from itilmigrate.run import RunContext
 
