@@ -329,7 +329,7 @@ def _check_formats(
 @click.option(
     "--baseline",
     "baseline_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help="report.json of a previous check; its findings are marked known.",
 )
 @click.option("--source-system", help="Check only the records of this source system.")

@@ -341,3 +341,20 @@ def test_render_profile_cuts_long_values_on_pages_only() -> None:
     assert memo not in html
     assert memo not in markdown
     assert data["tables"][0]["columns"][0]["values"] == {memo: 1}
+
+
+def test_profile_missing_relative_sqlite_file_hint_names_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(
+        cli, ["--log-level", "error", "profile", "sqlite:///nosuch.db", "--out", "p"]
+    )
+
+    assert result.exit_code == ExitCode.IO
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: Source 'source': No SQLite database file 'nosuch.db'.\n"
+        "hint: relative paths in sqlite:/// URLs start at the current folder.\n"
+    )

@@ -70,9 +70,10 @@ def sqlite_read_only_url(url: URL, *, base_dir: Path | None, source_name: str) -
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     if not path.is_file():
+        start = "the folder of the job file" if base_dir else "the current folder"
         raise SourceError(
             f"No SQLite database file {str(path)!r}.\nhint: relative paths in "
-            "sqlite:/// URLs start at the folder of the job file.",
+            f"sqlite:/// URLs start at {start}.",
             source_name=source_name,
         )
     uri = "file:" + urllib.parse.quote(str(path.resolve()))

@@ -258,3 +258,18 @@ def test_check_baseline_not_json_exits_config_naming_the_expected_file(tmp_path)
         f"error: {baseline}: Cannot read the baseline as JSON (JSONDecodeError); "
         "pass the report.json of a previous 'itilmigrate check'.\n"
     )
+
+
+def test_check_missing_baseline_file_exits_config(tmp_path, target):
+    missing = tmp_path / "old" / "report.json"
+
+    code, out, err = invoke(
+        "check", target, "--baseline", str(missing), "--out", str(tmp_path / "out")
+    )
+
+    assert code == ExitCode.CONFIG
+    assert out == ""
+    assert err == (
+        f"error: {missing}: Cannot read the baseline (No such file or directory); "
+        "pass the report.json of a previous 'itilmigrate check'.\n"
+    )

@@ -25,8 +25,16 @@ def load_baseline(path: Path) -> frozenset[str]:
         BaselineError: The file cannot be read or is not a check report (exit 3).
     """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BaselineError(
+            f"Cannot read the baseline ({exc.strerror or type(exc).__name__}); pass "
+            "the report.json of a previous 'itilmigrate check'.",
+            path=str(path),
+        ) from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError alike
         raise BaselineError(
             f"Cannot read the baseline as JSON ({type(exc).__name__}); pass the "
             "report.json of a previous 'itilmigrate check'.",
