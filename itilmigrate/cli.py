@@ -490,8 +490,6 @@ def mapping_init(
     from itilmigrate.mappings.skeleton import write_skeleton  # noqa: PLC0415
     from itilmigrate.reports import ensure_writable_folder  # noqa: PLC0415
 
-    if out_file is not None:
-        ensure_writable_folder(out_file.parent, hint="choose another file with --out.")
     try:
         data = json.loads(profile_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -499,6 +497,9 @@ def mapping_init(
             "Cannot read the profile as JSON.", path=str(profile_file)
         ) from exc
     text = write_skeleton(data, like=like, name=name)
+    if out_file is not None:
+        # Only once the skeleton exists: a bad profile must not leave a folder.
+        ensure_writable_folder(out_file.parent, hint="choose another file with --out.")
     if out_file is None:
         click.echo(text, nl=False)
     else:

@@ -126,28 +126,33 @@ def _fill_review(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.slow
-def test_profile_init_review_run_balances(heat_db: Path, tmp_path: Path) -> None:
-    runner = CliRunner()
+def _profile_and_init(runner: CliRunner, heat_db: Path, folder: Path, skeleton: Path):
+    """Profile the HEAT database into ``folder``, then write a skeleton from it."""
     profiled = runner.invoke(
         cli,
-        ["profile", f"sqlite:///{heat_db}", "--like", "heat", "--out", str(tmp_path)],
+        ["profile", f"sqlite:///{heat_db}", "--like", "heat", "--out", str(folder)],
     )
     assert profiled.exit_code == ExitCode.OK
-    skeleton = tmp_path / "skeleton.yaml"
-    init = runner.invoke(
+    return runner.invoke(
         cli,
         [
             "mapping",
             "init",
             "--profile",
-            str(tmp_path / "profile.json"),
+            str(folder / "profile.json"),
             "--like",
             "heat",
             "--out",
             str(skeleton),
         ],
     )
+
+
+@pytest.mark.slow
+def test_profile_init_review_run_balances(heat_db: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    skeleton = tmp_path / "skeleton.yaml"
+    init = _profile_and_init(runner, heat_db, tmp_path, skeleton)
     assert init.exit_code == ExitCode.OK
     unreviewed = runner.invoke(cli, ["mapping", "validate", str(skeleton)])
     assert unreviewed.exit_code == ExitCode.CONFIG
@@ -227,27 +232,9 @@ def test_run_dry_run_does_not_import_great_expectations(
 def test_mapping_init_out_in_missing_folder_creates_it(
     heat_db: Path, tmp_path: Path
 ) -> None:
-    runner = CliRunner()
-    profiled = runner.invoke(
-        cli,
-        ["profile", f"sqlite:///{heat_db}", "--like", "heat", "--out", str(tmp_path)],
-    )
-    assert profiled.exit_code == ExitCode.OK
     skeleton = tmp_path / "new" / "folder" / "heat.yaml"
 
-    init = runner.invoke(
-        cli,
-        [
-            "mapping",
-            "init",
-            "--profile",
-            str(tmp_path / "profile.json"),
-            "--like",
-            "heat",
-            "--out",
-            str(skeleton),
-        ],
-    )
+    init = _profile_and_init(CliRunner(), heat_db, tmp_path, skeleton)
 
     assert init.exit_code == ExitCode.OK
     assert init.stdout == ""
@@ -256,21 +243,11 @@ def test_mapping_init_out_in_missing_folder_creates_it(
     )
 
 
-def test_mapping_init_out_under_a_file_exits_io(tmp_path: Path) -> None:
-    profile = tmp_path / "profile.json"
-    profile.write_text('{"tables": {}}', encoding="utf-8")
+def test_mapping_init_out_under_a_file_exits_io(heat_db: Path, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("", encoding="utf-8")
 
-    init = CliRunner().invoke(
-        cli,
-        [
-            "mapping",
-            "init",
-            "--profile",
-            str(profile),
-            "--out",
-            str(tmp_path / "file" / "m.yaml"),
-        ],
+    init = _profile_and_init(
+        CliRunner(), heat_db, tmp_path, tmp_path / "file" / "m.yaml"
     )
 
     assert init.exit_code == ExitCode.IO
@@ -336,3 +313,25 @@ def test_mapping_validate_out_folder_unwritable_exits_io(
         f"error: Cannot write to the folder '{tmp_path}/file/out' (Not a directory).\n"
         "hint: choose another folder with --out.\n"
     )
+
+
+def test_mapping_init_bad_profile_exits_config_and_creates_no_folder(
+    tmp_path: Path,
+) -> None:
+    profile = tmp_path / "profile.json"
+    profile.write_text("not json", encoding="utf-8")
+
+    init = CliRunner().invoke(
+        cli,
+        [
+            "mapping",
+            "init",
+            "--profile",
+            str(profile),
+            "--out",
+            str(tmp_path / "new" / "m.yaml"),
+        ],
+    )
+
+    assert init.exit_code == ExitCode.CONFIG
+    assert not (tmp_path / "new").exists()
